@@ -1,0 +1,114 @@
+/**
+ * The result of decoding one captured frame down to the transport layer. One instance is reused for every
+ * packet in the hot path (decodePacket fills it in place), so nothing here may be kept across packets:
+ * copy what you need. Addresses are numbers or offsets into `data`, never strings, to avoid allocation.
+ */
+export const IpProto = {
+  ICMP: 1,
+  TCP: 6,
+  UDP: 17,
+  ICMPV6: 58,
+  SCTP: 132,
+} as const;
+
+export const TcpFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const;
+
+export class PacketInfo {
+  /** Capture timestamp, microseconds since the Unix epoch. */
+  tsMicros = 0;
+  /** Bytes captured / bytes on the wire. */
+  capLen = 0;
+  wireLen = 0;
+  /** The frame bytes (a view into the capture buffer; valid only until the next packet). */
+  data: Uint8Array = new Uint8Array(0);
+  /** Index of the capture interface (pcapng); 0 for pcap. */
+  iface = 0;
+
+  /** Layer 2: true when Ethernet (or 802.11) addresses are present. MACs are 48-bit integers, -1 when absent. */
+  hasL2 = false;
+  srcMac = -1;
+  dstMac = -1;
+  /** Outermost 802.1Q VLAN id, -1 when untagged. */
+  vlan = -1;
+  /** EtherType of the payload after VLAN tags (0x0800, 0x86dd, 0x0806 …), 0 when unknown. */
+  etherType = 0;
+  /** Offset of the ARP header in data when etherType is 0x0806, else -1. */
+  arpOffset = -1;
+
+  /** Layer 3: 4, 6 or 0 (no IP). */
+  ipVersion = 0;
+  l3Offset = -1;
+  /** IPv4 addresses as unsigned 32-bit integers (valid when ipVersion is 4). */
+  srcIp4 = 0;
+  dstIp4 = 0;
+  /** Offsets in data of the 16-byte IPv6 addresses (valid when ipVersion is 6). */
+  srcIp6Offset = -1;
+  dstIp6Offset = -1;
+  /** Upper-layer protocol number after IPv6 extension headers. */
+  ipProto = 0;
+  ttl = 0;
+  /** Total IP length from the header (IPv4 total length; IPv6 payload length + 40). */
+  ipLen = 0;
+  /** True for any IPv4/IPv6 fragment; nonFirstFragment when the offset is non-zero (no L4 header). */
+  fragment = false;
+  nonFirstFragment = false;
+
+  /** Layer 4. Ports are -1 when the protocol has none. */
+  l4Offset = -1;
+  srcPort = -1;
+  dstPort = -1;
+  /** TCP flag bits (TcpFlag), 0 for non-TCP. */
+  tcpFlags = 0;
+  tcpSeq = 0;
+  tcpAck = 0;
+  /** ICMP/ICMPv6 type and code, -1 when not ICMP. */
+  icmpType = -1;
+  icmpCode = -1;
+
+  /** Application payload: offset in data and length (captured bytes only). */
+  payloadOffset = -1;
+  payloadLength = 0;
+
+  reset(): void {
+    this.tsMicros = 0;
+    this.capLen = 0;
+    this.wireLen = 0;
+    this.iface = 0;
+    this.hasL2 = false;
+    this.srcMac = -1;
+    this.dstMac = -1;
+    this.vlan = -1;
+    this.etherType = 0;
+    this.arpOffset = -1;
+    this.ipVersion = 0;
+    this.l3Offset = -1;
+    this.srcIp4 = 0;
+    this.dstIp4 = 0;
+    this.srcIp6Offset = -1;
+    this.dstIp6Offset = -1;
+    this.ipProto = 0;
+    this.ttl = 0;
+    this.ipLen = 0;
+    this.fragment = false;
+    this.nonFirstFragment = false;
+    this.l4Offset = -1;
+    this.srcPort = -1;
+    this.dstPort = -1;
+    this.tcpFlags = 0;
+    this.tcpSeq = 0;
+    this.tcpAck = 0;
+    this.icmpType = -1;
+    this.icmpCode = -1;
+    this.payloadOffset = -1;
+    this.payloadLength = 0;
+  }
+}
