@@ -1,0 +1,245 @@
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type {
+  Bus,
+  BusEvent,
+  EventHandler,
+  JobEvent,
+  JobHandler,
+  JobInfo,
+  JobOptions,
+  JobProgress,
+  JobStatus,
+  Kv,
+  Unsubscribe,
+} from './types.js';
+
+function toProgress(p: unknown): JobProgress {
+  if (typeof p === 'number') return p;
+  if (typeof p === 'object' && p !== null) return p as Record<string, unknown>;
+  return Number(p) || 0;
+}
+
+export interface RedisOptions {
+  url: string;
+  prefix: string;
+  onError?: (err: Error) => void;
+}
+
+function connect(opts: RedisOptions, forBlocking: boolean): Redis {
+  const r = new Redis(opts.url, {
+    // BullMQ workers block on Redis and must never give up on a command; plain commands fail fast.
+    maxRetriesPerRequest: forBlocking ? null : 2,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+  });
+  r.on('error', (e: Error) => opts.onError?.(e));
+  return r;
+}
+
+/** Redis pub/sub for events and BullMQ for jobs, so several processes share one bus. */
+export class RedisBus implements Bus {
+  readonly kind = 'redis' as const;
+  private readonly pub: Redis;
+  private sub: Redis | undefined;
+  private readonly handlers = new Map<string, Set<EventHandler>>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly closers = new Set<() => Promise<void>>();
+  private readonly bullPrefix: string;
+
+  constructor(private readonly opts: RedisOptions) {
+    this.pub = connect(opts, false);
+    this.bullPrefix = `${opts.prefix}:bull`;
+  }
+
+  private channel(name: string) {
+    return `${this.opts.prefix}:ev:${name}`;
+  }
+
+  async publish(channel: string, event: BusEvent): Promise<void> {
+    await this.pub.publish(this.channel(channel), JSON.stringify(event));
+  }
+
+  private subscriber(): Redis {
+    if (!this.sub) {
+      const sub = connect(this.opts, true);
+      sub.on('message', (ch: string, message: string) => {
+        const set = this.handlers.get(ch);
+        if (!set) return;
+        let event: BusEvent;
+        try {
+          event = JSON.parse(message) as BusEvent;
+        } catch {
+          return;
+        }
+        for (const h of set) h(event);
+      });
+      this.sub = sub;
+    }
+    return this.sub;
+  }
+
+  async subscribe(channel: string, handler: EventHandler): Promise<Unsubscribe> {
+    const ch = this.channel(channel);
+    let set = this.handlers.get(ch);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(ch, set);
+      await this.subscriber().subscribe(ch);
+    }
+    set.add(handler);
+    return async () => {
+      const s = this.handlers.get(ch);
+      if (!s) return;
+      s.delete(handler);
+      if (s.size === 0) {
+        this.handlers.delete(ch);
+        await this.sub?.unsubscribe(ch);
+      }
+    };
+  }
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.pub, prefix: this.bullPrefix });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async enqueue(queue: string, name: string, data: unknown, opts: JobOptions = {}): Promise<string> {
+    const job = await this.queue(queue).add(name, data, {
+      attempts: Math.max(1, opts.attempts ?? 1),
+      backoff: { type: 'exponential', delay: opts.backoffMs ?? 1000 },
+      ...(opts.jobId ? { jobId: opts.jobId } : {}),
+      ...(opts.delayMs ? { delay: opts.delayMs } : {}),
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 1000 },
+    });
+    return String(job.id);
+  }
+
+  async process(queue: string, handler: JobHandler, opts: { concurrency?: number } = {}): Promise<Unsubscribe> {
+    const worker = new Worker(
+      queue,
+      async (job: Job) =>
+        handler({
+          id: String(job.id),
+          name: job.name,
+          data: job.data as unknown,
+          attempt: job.attemptsMade + 1,
+          progress: (p: JobProgress) => job.updateProgress(p),
+        }),
+      {
+        connection: connect(this.opts, true),
+        prefix: this.bullPrefix,
+        concurrency: Math.max(1, opts.concurrency ?? 1),
+      },
+    );
+    worker.on('error', (e) => this.opts.onError?.(e));
+    const close = async () => {
+      this.closers.delete(close);
+      await worker.close();
+      await (worker.opts.connection as Redis).quit().catch(() => undefined);
+    };
+    this.closers.add(close);
+    await worker.waitUntilReady();
+    return close;
+  }
+
+  async getJob(queue: string, id: string): Promise<JobInfo | null> {
+    const job = await this.queue(queue).getJob(id);
+    if (!job) return null;
+    const state = await job.getState();
+    const status: JobStatus =
+      state === 'completed' || state === 'failed' || state === 'active' || state === 'delayed'
+        ? state
+        : 'waiting';
+    return {
+      id: String(job.id),
+      queue,
+      name: job.name,
+      data: job.data as unknown,
+      status,
+      progress: toProgress(job.progress),
+      attemptsMade: job.attemptsMade,
+      result: (job.returnvalue as unknown) ?? null,
+      error: job.failedReason ?? null,
+      createdAt: job.timestamp,
+      finishedAt: job.finishedOn ?? null,
+    };
+  }
+
+  async onJobEvent(queue: string, handler: (e: JobEvent) => void): Promise<Unsubscribe> {
+    const qe = new QueueEvents(queue, { connection: connect(this.opts, true), prefix: this.bullPrefix });
+    qe.on('error', (e) => this.opts.onError?.(e));
+    qe.on('progress', ({ jobId, data }) =>
+      handler({ queue, jobId, kind: 'progress', progress: toProgress(data) }),
+    );
+    qe.on('completed', ({ jobId, returnvalue }) =>
+      handler({ queue, jobId, kind: 'completed', result: returnvalue as unknown }),
+    );
+    qe.on('failed', ({ jobId, failedReason }) => handler({ queue, jobId, kind: 'failed', error: failedReason }));
+    await qe.waitUntilReady();
+    const close = async () => {
+      this.closers.delete(close);
+      await qe.close();
+    };
+    this.closers.add(close);
+    return close;
+  }
+
+  async schedule(queue: string, name: string, everyMs: number, data: unknown = {}): Promise<void> {
+    await this.queue(queue).upsertJobScheduler(`${queue}:${name}`, { every: everyMs }, { name, data });
+  }
+
+  async ping(): Promise<void> {
+    await this.pub.ping();
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.closers]) await c();
+    for (const q of this.queues.values()) await q.close();
+    this.queues.clear();
+    await this.sub?.quit().catch(() => undefined);
+    await this.pub.quit().catch(() => undefined);
+  }
+}
+
+/** KV on Redis: fixed windows with INCR + PEXPIRE NX (one round trip), values with PX. */
+export class RedisKv implements Kv {
+  readonly kind = 'redis' as const;
+  private readonly r: Redis;
+  constructor(private readonly opts: RedisOptions) {
+    this.r = connect(opts, false);
+  }
+
+  private k(key: string) {
+    return `${this.opts.prefix}:kv:${key}`;
+  }
+
+  async hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }> {
+    const k = this.k(key);
+    const res = await this.r.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec();
+    const count = Number(res?.[0]?.[1] ?? 1);
+    const ttl = Number(res?.[2]?.[1] ?? windowMs);
+    return { count, resetMs: ttl > 0 ? ttl : windowMs };
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.r.get(this.k(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.r.set(this.k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async del(key: string): Promise<void> {
+    await this.r.del(this.k(key));
+  }
+
+  async close(): Promise<void> {
+    await this.r.quit().catch(() => undefined);
+  }
+}

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+
+/**
+ * Every setting IoTSec reads, from the environment, once at start-up. `loadConfig` validates them into one
+ * typed object; a bad value throws ConfigError naming the variable (the CLI prints it and exits with 2).
+ * The README's configuration table lists the same variables and defaults: keep the two in step
+ * (src/config.test.ts checks it).
+ */
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
+
+const postgresUrl = z
+  .string()
+  .refine((s) => /^postgres(ql)?:\/\//.test(s), 'must be a postgres:// or postgresql:// URL');
+const redisUrl = z.string().refine((s) => /^rediss?:\/\//.test(s), 'must be a redis:// or rediss:// URL');
+
+/** The environment variables, their defaults and their meaning (the README table is checked against this). */
+export const ENV_SPEC = {
+  PORT: { schema: intIn(0, 65535), default: '8080', doc: 'HTTP port of the API and dashboard.' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'Address to listen on (0.0.0.0 for all).' },
+  DATA_DIR: {
+    schema: z.string().min(1),
+    default: './data',
+    doc: 'Where the embedded database, the JWT secret, model artifacts and uploads live.',
+  },
+  DATABASE_URL: {
+    schema: postgresUrl.optional(),
+    default: undefined,
+    doc: 'PostgreSQL server URL. Unset: embedded PGlite under DATA_DIR/pglite.',
+  },
+  DATABASE_READ_URL: {
+    schema: postgresUrl.optional(),
+    default: undefined,
+    doc: 'Optional read replica for heavy read queries (charts, flow search).',
+  },
+  DATABASE_POOL_MAX: {
+    schema: intIn(1, 500),
+    default: '10',
+    doc: 'Connections in the pool per process (PostgreSQL only).',
+  },
+  DATABASE_SCHEMA: {
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier')
+      .optional(),
+    default: undefined,
+    doc: 'PostgreSQL schema to use instead of public (tests run each file in its own schema).',
+  },
+  REDIS_URL: {
+    schema: redisUrl.optional(),
+    default: undefined,
+    doc: 'Redis URL for cache, token revocation, rate limits, WebSocket fan-out and jobs. Unset: in-process.',
+  },
+  REDIS_PREFIX: {
+    schema: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/),
+    default: 'iotsec',
+    doc: 'Key prefix in Redis, so several installations can share one server.',
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    doc: 'pino log level.',
+  },
+  CORS_ORIGINS: {
+    schema: csv,
+    default: '',
+    doc: 'Comma-separated origins allowed to call the API from a browser (the dashboard itself needs none).',
+  },
+  TRUST_PROXY: {
+    schema: bool,
+    default: 'false',
+    doc: 'Trust X-Forwarded-* headers (behind a load balancer) for client IPs.',
+  },
+  TLS_CERT: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Path to a PEM certificate: serve HTTPS (with HSTS). Needs TLS_KEY.',
+  },
+  TLS_KEY: { schema: z.string().min(1).optional(), default: undefined, doc: 'Path to the PEM private key.' },
+  ADMIN_USERNAME: {
+    schema: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/),
+    default: 'admin',
+    doc: 'Name of the admin account created on first start.',
+  },
+  ADMIN_PASSWORD: {
+    schema: z.string().min(12, 'must be at least 12 characters').optional(),
+    default: undefined,
+    doc: 'Password of the first admin. Unset: a random one is generated and printed once.',
+  },
+  JWT_SECRET: {
+    schema: z.string().min(32, 'must be at least 32 characters').optional(),
+    default: undefined,
+    doc: 'HMAC key for access tokens. Unset: generated on first start and kept in DATA_DIR/jwt-secret.',
+  },
+  ACCESS_TOKEN_TTL: {
+    schema: intIn(60, 86_400),
+    default: '900',
+    doc: 'Access token lifetime in seconds.',
+  },
+  REFRESH_TOKEN_TTL: {
+    schema: intIn(300, 365 * 86_400),
+    default: '2592000',
+    doc: 'Refresh token lifetime in seconds (30 days).',
+  },
+  LOGIN_MAX_FAILURES: {
+    schema: intIn(1, 1000),
+    default: '5',
+    doc: 'Failed logins allowed per minute per account and per client IP before 429.',
+  },
+  API_RATE_LIMIT: {
+    schema: intIn(1, 1_000_000),
+    default: '1200',
+    doc: 'Requests per minute per user (or per IP when anonymous) on /api/v1.',
+  },
+  UPLOAD_MAX_BYTES: {
+    schema: intIn(1024, Number.MAX_SAFE_INTEGER),
+    default: String(2 * 1024 ** 3),
+    doc: 'Largest capture accepted by POST /api/v1/sources/upload.',
+  },
+  FLOW_RETENTION_DAYS: {
+    schema: intIn(0, 36_500),
+    default: '30',
+    doc: 'Daily flow partitions older than this (by flow time) are dropped; 0 keeps everything.',
+  },
+  PARTITION_PREMAKE_DAYS: {
+    schema: intIn(1, 90),
+    default: '7',
+    doc: 'Daily flow partitions created ahead of time.',
+  },
+  DEMO: {
+    schema: z.enum(['auto', 'on', 'off']),
+    default: 'auto',
+    doc: '`iotsec start` demo network: auto runs it when no real source is configured.',
+  },
+} as const;
+
+export type EnvName = keyof typeof ENV_SPEC;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databaseReadUrl: string | undefined;
+  databasePoolMax: number;
+  databaseSchema: string | undefined;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  corsOrigins: string[];
+  trustProxy: boolean;
+  tls: { cert: string; key: string } | undefined;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  jwtSecret: string | undefined;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  loginMaxFailures: number;
+  apiRateLimit: number;
+  uploadMaxBytes: number;
+  flowRetentionDays: number;
+  partitionPremakeDays: number;
+  demo: 'auto' | 'on' | 'off';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+function read<K extends EnvName>(env: NodeJS.ProcessEnv, name: K): z.output<(typeof ENV_SPEC)[K]['schema']> {
+  const spec = ENV_SPEC[name];
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? spec.default : raw;
+  const parsed = (spec.schema as z.ZodType).safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(name, `invalid value ${JSON.stringify(raw)}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data as z.output<(typeof ENV_SPEC)[K]['schema']>;
+}
+
+/** Reads and validates every setting. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const tlsCert = read(env, 'TLS_CERT');
+  const tlsKey = read(env, 'TLS_KEY');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new ConfigError(tlsCert === undefined ? 'TLS_CERT' : 'TLS_KEY', 'TLS_CERT and TLS_KEY go together');
+  }
+  return {
+    port: read(env, 'PORT'),
+    host: read(env, 'HOST'),
+    dataDir: read(env, 'DATA_DIR'),
+    databaseUrl: read(env, 'DATABASE_URL'),
+    databaseReadUrl: read(env, 'DATABASE_READ_URL'),
+    databasePoolMax: read(env, 'DATABASE_POOL_MAX'),
+    databaseSchema: read(env, 'DATABASE_SCHEMA'),
+    redisUrl: read(env, 'REDIS_URL'),
+    redisPrefix: read(env, 'REDIS_PREFIX'),
+    logLevel: read(env, 'LOG_LEVEL'),
+    corsOrigins: read(env, 'CORS_ORIGINS'),
+    trustProxy: read(env, 'TRUST_PROXY'),
+    tls: tlsCert !== undefined && tlsKey !== undefined ? { cert: tlsCert, key: tlsKey } : undefined,
+    adminUsername: read(env, 'ADMIN_USERNAME'),
+    adminPassword: read(env, 'ADMIN_PASSWORD'),
+    jwtSecret: read(env, 'JWT_SECRET'),
+    accessTokenTtl: read(env, 'ACCESS_TOKEN_TTL'),
+    refreshTokenTtl: read(env, 'REFRESH_TOKEN_TTL'),
+    loginMaxFailures: read(env, 'LOGIN_MAX_FAILURES'),
+    apiRateLimit: read(env, 'API_RATE_LIMIT'),
+    uploadMaxBytes: read(env, 'UPLOAD_MAX_BYTES'),
+    flowRetentionDays: read(env, 'FLOW_RETENTION_DAYS'),
+    partitionPremakeDays: read(env, 'PARTITION_PREMAKE_DAYS'),
+    demo: read(env, 'DEMO'),
+  };
+}
