@@ -1,7 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { ADMIN_PASSWORD, bearer, errorCode, login, makeStack, stackKinds, type Stack } from '../test-support/api.js';
+import {
+  ADMIN_PASSWORD,
+  bearer,
+  errorCode,
+  login,
+  makeStack,
+  stackKinds,
+  type Stack,
+} from '../test-support/api.js';
 
 const kinds = await stackKinds();
 
@@ -28,7 +36,10 @@ describe.each(kinds)('API on %s stack', (kind) => {
     expect(ready.json()).toMatchObject({ status: 'ok', checks: { database: 'ok' } });
     const metrics = await s.app.inject('/metrics');
     expect(metrics.body).toContain('iotsec_http_request_duration_seconds_bucket');
-    const doc = (await s.app.inject('/docs/json')).json() as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await s.app.inject('/docs/json')).json() as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/auth/login', '/api/v1/users/', '/api/v1/audit-log/']),
@@ -39,7 +50,7 @@ describe.each(kinds)('API on %s stack', (kind) => {
   it('sets security headers and a request id', async () => {
     const res = await s.app.inject('/healthz');
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    expect(res.headers['content-security-policy']).not.toContain('unsafe-inline\'; script');
+    expect(res.headers['content-security-policy']).not.toContain("unsafe-inline'; script");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-request-id']).toBeTruthy();
     expect(res.headers['strict-transport-security']).toBeUndefined(); // no TLS configured
@@ -173,7 +184,9 @@ describe.each(kinds)('API on %s stack', (kind) => {
   });
 
   it('never lets the last admin be demoted, disabled or deleted', async () => {
-    const me = (await s.app.inject({ url: '/api/v1/auth/me', headers: bearer(admin.access_token) })).json() as {
+    const me = (
+      await s.app.inject({ url: '/api/v1/auth/me', headers: bearer(admin.access_token) })
+    ).json() as {
       id: string;
     };
     for (const payload of [{ role: 'viewer' }, { disabled: true }]) {
@@ -185,13 +198,26 @@ describe.each(kinds)('API on %s stack', (kind) => {
       });
       expect(errorCode(r)).toBe('LAST_ADMIN');
     }
-    const del = await s.app.inject({ method: 'DELETE', url: `/api/v1/users/${me.id}`, headers: bearer(admin.access_token) });
+    const del = await s.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/users/${me.id}`,
+      headers: bearer(admin.access_token),
+    });
     expect(errorCode(del)).toBe('LAST_ADMIN');
   });
 
   it('rejects forged, expired and wrong-algorithm JWTs', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: 'x', name: 'admin', role: 'admin', jti: 'j', typ: 'access', ims: Date.now(), iat: now, exp: now + 600 };
+    const claims = {
+      sub: 'x',
+      name: 'admin',
+      role: 'admin',
+      jti: 'j',
+      typ: 'access',
+      ims: Date.now(),
+      iat: now,
+      exp: now + 600,
+    };
     const cases: [string, string][] = [
       ['alg none', forge({ alg: 'none', typ: 'JWT' }, claims, null)],
       ['wrong key', forge({ alg: 'HS256', typ: 'JWT' }, claims, 'not-the-secret-not-the-secret-123')],
@@ -203,10 +229,18 @@ describe.each(kinds)('API on %s stack', (kind) => {
       expect(r.statusCode, name).toBe(401);
       expect(errorCode(r), name).toBe('TOKEN_INVALID');
     }
-    const expired = forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: now - 1000, exp: now - 10 }, s.config.jwtSecret ?? '');
+    const expired = forge(
+      { alg: 'HS256', typ: 'JWT' },
+      { ...claims, iat: now - 1000, exp: now - 10 },
+      s.config.jwtSecret ?? '',
+    );
     const r = await s.app.inject({ url: '/api/v1/users', headers: bearer(expired) });
     expect(errorCode(r)).toBe('TOKEN_EXPIRED');
-    const future = forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, nbf: now + 3600 }, s.config.jwtSecret ?? '');
+    const future = forge(
+      { alg: 'HS256', typ: 'JWT' },
+      { ...claims, nbf: now + 3600 },
+      s.config.jwtSecret ?? '',
+    );
     expect((await s.app.inject({ url: '/api/v1/users', headers: bearer(future) })).statusCode).toBe(401);
     const anon = await s.app.inject({ url: '/api/v1/users' });
     expect(errorCode(anon)).toBe('UNAUTHENTICATED');
@@ -216,11 +250,23 @@ describe.each(kinds)('API on %s stack', (kind) => {
     const h = { ...bearer(admin.access_token), 'content-type': 'application/json' };
     const cases: { payload: string; code: string; status: number }[] = [
       { payload: '{"username": ', code: 'MALFORMED_JSON', status: 400 },
-      { payload: '{"username":"u1","password":"long-enough-pass","role":"viewer","admin":true}', code: 'VALIDATION_FAILED', status: 400 },
+      {
+        payload: '{"username":"u1","password":"long-enough-pass","role":"viewer","admin":true}',
+        code: 'VALIDATION_FAILED',
+        status: 400,
+      },
       { payload: '{"username":"u2","password":12,"role":"viewer"}', code: 'VALIDATION_FAILED', status: 400 },
-      { payload: '{"username":"u3","password":"long-enough-pass","role":"root"}', code: 'VALIDATION_FAILED', status: 400 },
+      {
+        payload: '{"username":"u3","password":"long-enough-pass","role":"root"}',
+        code: 'VALIDATION_FAILED',
+        status: 400,
+      },
       { payload: '{"username":"u4","password":"short","role":"viewer"}', code: 'WEAK_PASSWORD', status: 400 },
-      { payload: JSON.stringify({ username: 'x'.repeat(2_000_000) }), code: 'PAYLOAD_TOO_LARGE', status: 413 },
+      {
+        payload: JSON.stringify({ username: 'x'.repeat(2_000_000) }),
+        code: 'PAYLOAD_TOO_LARGE',
+        status: 413,
+      },
     ];
     for (const c of cases) {
       const r = await s.app.inject({ method: 'POST', url: '/api/v1/users', headers: h, payload: c.payload });
@@ -231,9 +277,15 @@ describe.each(kinds)('API on %s stack', (kind) => {
     const notFound = await s.app.inject({ url: '/api/v1/nope' });
     expect(notFound.statusCode).toBe(404);
     expect(errorCode(notFound)).toBe('NOT_FOUND');
-    const badId = await s.app.inject({ url: '/api/v1/users/not-a-uuid', headers: bearer(admin.access_token) });
+    const badId = await s.app.inject({
+      url: '/api/v1/users/not-a-uuid',
+      headers: bearer(admin.access_token),
+    });
     expect(errorCode(badId)).toBe('VALIDATION_FAILED');
-    const badCursor = await s.app.inject({ url: '/api/v1/users?cursor=%%%', headers: bearer(admin.access_token) });
+    const badCursor = await s.app.inject({
+      url: '/api/v1/users?cursor=%%%',
+      headers: bearer(admin.access_token),
+    });
     expect(errorCode(badCursor)).toBe('INVALID_CURSOR');
     const xml = await s.app.inject({
       method: 'POST',
@@ -243,7 +295,9 @@ describe.each(kinds)('API on %s stack', (kind) => {
     });
     expect(xml.statusCode).toBe(415);
     // Nothing half-written: none of the rejected users exists.
-    const list = (await s.app.inject({ url: '/api/v1/users', headers: bearer(admin.access_token) })).json() as {
+    const list = (
+      await s.app.inject({ url: '/api/v1/users', headers: bearer(admin.access_token) })
+    ).json() as {
       items: { username: string }[];
     };
     expect(list.items.map((u) => u.username)).not.toEqual(expect.arrayContaining(['u1', 'u2', 'u3', 'u4']));
@@ -281,13 +335,20 @@ describe.each(kinds)('API on %s stack', (kind) => {
     expect(users.statusCode).toBe(403);
     const listed = await s.app.inject({ url: '/api/v1/api-keys', headers: bearer(admin.access_token) });
     expect(listed.body).not.toContain(key);
-    await s.app.inject({ method: 'DELETE', url: `/api/v1/api-keys/${api_key.id}`, headers: bearer(admin.access_token) });
+    await s.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/api-keys/${api_key.id}`,
+      headers: bearer(admin.access_token),
+    });
     const after = await s.app.inject({ url: '/api/v1/auth/me', headers: bearer(key) });
     expect(after.statusCode).toBe(401);
   });
 
   it('records logins, failures, user and key changes in a tamper-evident audit log', async () => {
-    const r = await s.app.inject({ url: '/api/v1/audit-log?limit=1000', headers: bearer(admin.access_token) });
+    const r = await s.app.inject({
+      url: '/api/v1/audit-log?limit=1000',
+      headers: bearer(admin.access_token),
+    });
     const items = (r.json() as { items: { action: string; outcome: string }[] }).items;
     const actions = items.map((i) => `${i.action}:${i.outcome}`);
     expect(actions).toEqual(
@@ -303,8 +364,13 @@ describe.each(kinds)('API on %s stack', (kind) => {
         'auth.logout:success',
       ]),
     );
-    const filtered = await s.app.inject({ url: '/api/v1/audit-log?action=user.create', headers: bearer(admin.access_token) });
-    expect((filtered.json() as { items: { action: string }[] }).items.every((i) => i.action === 'user.create')).toBe(true);
+    const filtered = await s.app.inject({
+      url: '/api/v1/audit-log?action=user.create',
+      headers: bearer(admin.access_token),
+    });
+    expect(
+      (filtered.json() as { items: { action: string }[] }).items.every((i) => i.action === 'user.create'),
+    ).toBe(true);
     expect((await s.services.audit.verify()).broken).toBeNull();
     await s.services.store.db.execute(
       sql`UPDATE audit_log SET actor = 'someone-else' WHERE id = (SELECT min(id) + 1 FROM audit_log)`,

@@ -17,7 +17,7 @@ import { resolveJwtSecret } from '../auth/jwt-secret.js';
 import { TokenService, type AccessClaims } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { openServices, type Services } from './context.js';
-import { registerAuth } from './plugins/auth.js';
+import { registerAuth, registerAuthorization } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
@@ -61,7 +61,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ...(config.tls ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } } : {}),
+    ...(config.tls
+      ? { https: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } }
+      : {}),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -119,6 +121,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   const metrics = registerMetrics(app);
   registerAuth(app, services, tokens);
   registerRateLimit(app, services.kv, config.apiRateLimit);
+  registerAuthorization(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -142,7 +145,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(healthRoutes, { services, metrics });
-  await app.register(authRoutes, { prefix: '/api/v1/auth', services, tokens, loginMaxFailures: config.loginMaxFailures });
+  await app.register(authRoutes, {
+    prefix: '/api/v1/auth',
+    services,
+    tokens,
+    loginMaxFailures: config.loginMaxFailures,
+  });
   await app.register(userRoutes, { prefix: '/api/v1/users', services });
   await app.register(apiKeyRoutes, { prefix: '/api/v1/api-keys', services });
   await app.register(auditRoutes, { prefix: '/api/v1/audit-log', services });

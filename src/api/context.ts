@@ -60,6 +60,10 @@ export async function openServices(config: Config, log?: FastifyBaseLogger): Pro
     await store.close();
     throw e;
   }
-  const { bus, kv } = createBus({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, onError: onError('redis') });
+  const { bus, kv } = createBus({
+    redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
+    onError: onError('redis'),
+  });
   return buildServices(store, bus, kv);
 }

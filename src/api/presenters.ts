@@ -81,5 +81,9 @@ export const presentAudit = (r: AuditRow): z.infer<typeof auditSchema> => ({
 });
 
 export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
 });

@@ -126,8 +126,13 @@ export class AuditLog {
         .limit(1000)) as AuditRow[];
       if (rows.length === 0) return { checked, broken: null };
       for (const r of rows) {
-        if (r.prevHash !== prev) return { checked, broken: { id: r.id, reason: 'chain broken (row missing or reordered before it)' } };
-        if (rowHash(r.prevHash, r) !== r.hash) return { checked, broken: { id: r.id, reason: 'content does not match its hash' } };
+        if (r.prevHash !== prev)
+          return {
+            checked,
+            broken: { id: r.id, reason: 'chain broken (row missing or reordered before it)' },
+          };
+        if (rowHash(r.prevHash, r) !== r.hash)
+          return { checked, broken: { id: r.id, reason: 'content does not match its hash' } };
         prev = r.hash;
         lastId = r.id;
         checked++;

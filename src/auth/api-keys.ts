@@ -93,7 +93,9 @@ export class ApiKeyService {
       const [row] = await tx
         .update(apiKeys)
         .set({ revokedAt: new Date() })
-        .where(and(byId ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)))
+        .where(
+          and(byId ? eq(apiKeys.id, idOrPrefix) : eq(apiKeys.prefix, idOrPrefix), isNull(apiKeys.revokedAt)),
+        )
         .returning(view);
       if (!row) throw new AppError('API_KEY_NOT_FOUND');
       await this.audit.record(
@@ -114,7 +116,10 @@ export class ApiKeyService {
   /** The key's identity when it is valid (not revoked, not expired), else null. */
   async authenticate(key: string): Promise<ApiKeyView | null> {
     if (!API_KEY_PATTERN.test(key)) return null;
-    const [row] = await this.db.select(view).from(apiKeys).where(eq(apiKeys.keyHash, sha256(key)));
+    const [row] = await this.db
+      .select(view)
+      .from(apiKeys)
+      .where(eq(apiKeys.keyHash, sha256(key)));
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
     if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
       await this.db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));

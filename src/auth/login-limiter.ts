@@ -34,7 +34,8 @@ export class LoginLimiter {
     const blocks = this.keys(username, ip);
     for (let i = 0; i < counters.length; i++) {
       const { count, resetMs } = await this.kv.hit(counters[i] as string, this.windowMs);
-      if (count >= this.maxFailures) await this.kv.set(blocks[i] as string, String(Date.now() + resetMs), resetMs);
+      if (count >= this.maxFailures)
+        await this.kv.set(blocks[i] as string, String(Date.now() + resetMs), resetMs);
     }
   }
 

@@ -53,7 +53,14 @@ export class TokenService {
 
   private access(user: SessionUser): string {
     return this.sign(
-      { sub: user.id, name: user.username, role: user.role, jti: randomUUID(), typ: 'access', ims: Date.now() },
+      {
+        sub: user.id,
+        name: user.username,
+        role: user.role,
+        jti: randomUUID(),
+        typ: 'access',
+        ims: Date.now(),
+      },
       this.accessTtl,
     );
   }
@@ -64,7 +71,10 @@ export class TokenService {
   }
 
   /** A new session (login): a new refresh family. */
-  async issue(user: SessionUser, meta: { ip?: string | null; userAgent?: string | null }): Promise<TokenPair> {
+  async issue(
+    user: SessionUser,
+    meta: { ip?: string | null; userAgent?: string | null },
+  ): Promise<TokenPair> {
     const r = this.newRefresh();
     await this.db.insert(refreshTokens).values({
       userId: user.id,
@@ -74,7 +84,13 @@ export class TokenService {
       ip: meta.ip ?? null,
       userAgent: meta.userAgent?.slice(0, 256) ?? null,
     });
-    return { access_token: this.access(user), refresh_token: r.token, token_type: 'Bearer', expires_in: this.accessTtl, user };
+    return {
+      access_token: this.access(user),
+      refresh_token: r.token,
+      token_type: 'Bearer',
+      expires_in: this.accessTtl,
+      user,
+    };
   }
 
   /** Rotates a refresh token. Reuse of a rotated token revokes the family (REFRESH_TOKEN_REUSED). */
@@ -145,7 +161,10 @@ export class TokenService {
   }
 
   /** Logout: revokes the refresh token's family and the current access token. */
-  async logout(refreshToken: string | undefined, access: { jti: string; exp: number } | undefined): Promise<void> {
+  async logout(
+    refreshToken: string | undefined,
+    access: { jti: string; exp: number } | undefined,
+  ): Promise<void> {
     if (refreshToken) {
       const [row] = await this.db
         .select({ familyId: refreshTokens.familyId })

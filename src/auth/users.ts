@@ -52,7 +52,10 @@ export class UserService {
     private readonly onSessionsInvalidated: (userId: string) => Promise<void> = async () => undefined,
   ) {}
 
-  async create(actor: Actor, input: { username: string; password: string; role: UserRole }): Promise<UserView> {
+  async create(
+    actor: Actor,
+    input: { username: string; password: string; role: UserRole },
+  ): Promise<UserView> {
     if (!USERNAME.test(input.username)) {
       throw new AppError('VALIDATION_FAILED', 'username: 1-64 characters of letters, digits and . _ @ -');
     }
@@ -60,7 +63,10 @@ export class UserService {
     const passwordHash = await hashPassword(input.password);
     try {
       return await this.db.transaction(async (tx) => {
-        const [row] = await tx.insert(users).values({ ...input, passwordHash }).returning(view);
+        const [row] = await tx
+          .insert(users)
+          .values({ ...input, passwordHash })
+          .returning(view);
         if (!row) throw new Error('insert returned nothing');
         await this.audit.record(
           {
@@ -155,13 +161,19 @@ export class UserService {
         requestId: actor.requestId ?? null,
       };
       if (patch.role !== undefined && patch.role !== before.role) {
-        await this.audit.record({ ...base, action: 'user.role', details: { from: before.role, to: after.role } }, tx);
+        await this.audit.record(
+          { ...base, action: 'user.role', details: { from: before.role, to: after.role } },
+          tx,
+        );
       }
       if (patch.disabled !== undefined && patch.disabled !== before.disabled) {
         await this.audit.record({ ...base, action: after.disabled ? 'user.disable' : 'user.enable' }, tx);
       }
       if (passwordHash !== undefined) await this.audit.record({ ...base, action: 'user.password' }, tx);
-      return { after, invalidate: patch.role !== undefined || patch.disabled !== undefined || passwordHash !== undefined };
+      return {
+        after,
+        invalidate: patch.role !== undefined || patch.disabled !== undefined || passwordHash !== undefined,
+      };
     });
     if (result.invalidate) await this.onSessionsInvalidated(id);
     return result.after;

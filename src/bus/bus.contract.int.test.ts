@@ -35,7 +35,12 @@ function waitFor<T>(pred: () => T | undefined, ms = 10_000): Promise<T> {
   });
 }
 
-const ev = (type: string, data: unknown): BusEvent => ({ type, id: uniqueName('e'), at: new Date().toISOString(), data });
+const ev = (type: string, data: unknown): BusEvent => ({
+  type,
+  id: uniqueName('e'),
+  at: new Date().toISOString(),
+  data,
+});
 
 describe.each(impls)('bus contract: $name', (impl) => {
   const made: { bus: Bus; kv: Kv }[] = [];

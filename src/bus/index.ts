@@ -13,7 +13,11 @@ export interface BusOptions {
 /** The bus and KV for this process: Redis when REDIS_URL is set, in-process otherwise. */
 export function createBus(opts: BusOptions): { bus: Bus; kv: Kv } {
   if (opts.redisUrl) {
-    const ro = { url: opts.redisUrl, prefix: opts.redisPrefix, ...(opts.onError ? { onError: opts.onError } : {}) };
+    const ro = {
+      url: opts.redisUrl,
+      prefix: opts.redisPrefix,
+      ...(opts.onError ? { onError: opts.onError } : {}),
+    };
     return { bus: new RedisBus(ro), kv: new RedisKv(ro) };
   }
   return { bus: new MemoryBus(), kv: new MemoryKv() };

@@ -171,7 +171,11 @@ export class MemoryBus implements Bus {
     }
   }
 
-  async process(queue: string, handler: JobHandler, opts: { concurrency?: number } = {}): Promise<Unsubscribe> {
+  async process(
+    queue: string,
+    handler: JobHandler,
+    opts: { concurrency?: number } = {},
+  ): Promise<Unsubscribe> {
     const p = { handler, concurrency: Math.max(1, opts.concurrency ?? 1), running: 0, stopped: false };
     this.queue(queue).processors.push(p);
     this.pump(queue);

@@ -120,7 +120,11 @@ export class RedisBus implements Bus {
     return String(job.id);
   }
 
-  async process(queue: string, handler: JobHandler, opts: { concurrency?: number } = {}): Promise<Unsubscribe> {
+  async process(
+    queue: string,
+    handler: JobHandler,
+    opts: { concurrency?: number } = {},
+  ): Promise<Unsubscribe> {
     const worker = new Worker(
       queue,
       async (job: Job) =>
@@ -180,7 +184,9 @@ export class RedisBus implements Bus {
     qe.on('completed', ({ jobId, returnvalue }) =>
       handler({ queue, jobId, kind: 'completed', result: returnvalue as unknown }),
     );
-    qe.on('failed', ({ jobId, failedReason }) => handler({ queue, jobId, kind: 'failed', error: failedReason }));
+    qe.on('failed', ({ jobId, failedReason }) =>
+      handler({ queue, jobId, kind: 'failed', error: failedReason }),
+    );
     await qe.waitUntilReady();
     const close = async () => {
       this.closers.delete(close);

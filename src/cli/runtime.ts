@@ -10,7 +10,11 @@ export function createLogger(config: Config): Logger {
 }
 
 /** Creates the first admin when the database has no user; prints a generated password exactly once. */
-export async function bootstrapAdmin(services: Services, config: Config, out: NodeJS.WritableStream = process.stdout) {
+export async function bootstrapAdmin(
+  services: Services,
+  config: Config,
+  out: NodeJS.WritableStream = process.stdout,
+) {
   const password = config.adminPassword ?? generatePassword();
   const created = await services.users.ensureFirstAdmin(config.adminUsername, password);
   if (created && !config.adminPassword) {

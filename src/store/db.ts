@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import type { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -203,7 +203,9 @@ class PgliteStore implements Store {
       });
       const schemaName = opts.schema ?? 'public';
       if (opts.schema) {
-        await client.exec(`CREATE SCHEMA IF NOT EXISTS "${opts.schema}"; SET search_path TO "${opts.schema}", public;`);
+        await client.exec(
+          `CREATE SCHEMA IF NOT EXISTS "${opts.schema}"; SET search_path TO "${opts.schema}", public;`,
+        );
       }
       return new PgliteStore(client, release, schemaName);
     } catch (e) {
@@ -233,9 +235,7 @@ class PgliteStore implements Store {
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  return opts.databaseUrl
-    ? PgStore.open({ ...opts, databaseUrl: opts.databaseUrl })
-    : PgliteStore.open(opts);
+  return opts.databaseUrl ? PgStore.open({ ...opts, databaseUrl: opts.databaseUrl }) : PgliteStore.open(opts);
 }
 
 /** Rows of a raw SQL query, with the same shape on both engines. */

@@ -83,7 +83,10 @@ export const apiKeys = pgTable(
     prefix: text('prefix').notNull(),
     keyHash: text('key_hash').notNull(),
     role: text('role').$type<Role>().notNull().default('sensor'),
-    scopes: text('scopes').array().notNull().default(sql`'{}'::text[]`),
+    scopes: text('scopes')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     expiresAt: ts('expires_at'),
@@ -128,15 +131,24 @@ export const devices = pgTable(
     firmware: text('firmware'),
     os: text('os'),
     hostname: text('hostname'),
-    cpe23: text('cpe23').array().notNull().default(sql`'{}'::text[]`),
+    cpe23: text('cpe23')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     typeSource: text('type_source').$type<'model' | 'rule' | 'user' | 'none'>().notNull().default('none'),
     confidence: real('confidence').notNull().default(0),
     evidence: jsonb('evidence').$type<unknown[]>().notNull().default([]),
-    userFields: text('user_fields').array().notNull().default(sql`'{}'::text[]`),
+    userFields: text('user_fields')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     firstSeen: ts('first_seen').notNull().defaultNow(),
     lastSeen: ts('last_seen').notNull().defaultNow(),
     riskScore: real('risk_score').notNull().default(0),
-    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     mergedInto: bigint('merged_into', { mode: 'number' }),
     notes: text('notes'),
     createdAt: createdAt(),
@@ -335,7 +347,10 @@ export const deviceVulnerabilities = pgTable(
   (t) => [
     primaryKey({ columns: [t.deviceId, t.cveId] }),
     index('device_vulnerabilities_cve_idx').on(t.cveId),
-    check('device_vulnerabilities_status_check', sql`${t.status} in ('open','mitigated','accepted','false_positive')`),
+    check(
+      'device_vulnerabilities_status_check',
+      sql`${t.status} in ('open','mitigated','accepted','false_positive')`,
+    ),
   ],
 );
 

@@ -9,7 +9,14 @@ import { MemoryBus, MemoryKv } from '../bus/memory.js';
 import { RedisBus, RedisKv } from '../bus/redis.js';
 import { loadConfig, type Config } from '../config.js';
 import { openStore } from '../store/db.js';
-import { dropSchema, hasPostgres, hasRedis, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from './services.js';
+import {
+  dropSchema,
+  hasPostgres,
+  hasRedis,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+} from './services.js';
 
 export interface Stack {
   name: string;
@@ -29,7 +36,10 @@ export async function stackKinds(): Promise<('embedded' | 'servers')[]> {
 }
 
 /** A whole API on a fresh database, with the first admin created. */
-export async function makeStack(kind: 'embedded' | 'servers', env: Record<string, string> = {}): Promise<Stack> {
+export async function makeStack(
+  kind: 'embedded' | 'servers',
+  env: Record<string, string> = {},
+): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'iotsec-test-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -46,7 +56,10 @@ export async function makeStack(kind: 'embedded' | 'servers', env: Record<string
   const prefix = uniqueName('api');
   const { bus, kv } =
     kind === 'servers'
-      ? { bus: new RedisBus({ url: TEST_REDIS_URL, prefix }), kv: new RedisKv({ url: TEST_REDIS_URL, prefix }) }
+      ? {
+          bus: new RedisBus({ url: TEST_REDIS_URL, prefix }),
+          kv: new RedisKv({ url: TEST_REDIS_URL, prefix }),
+        }
       : { bus: new MemoryBus(), kv: new MemoryKv() };
   const services = buildServices(store, bus, kv);
   await services.users.ensureFirstAdmin('admin', ADMIN_PASSWORD);
@@ -66,7 +79,11 @@ export async function makeStack(kind: 'embedded' | 'servers', env: Record<string
 }
 
 export async function login(app: FastifyInstance, username: string, password: string) {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username, password },
+  });
   if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
   return res.json() as { access_token: string; refresh_token: string; expires_in: number };
 }

@@ -17,7 +17,9 @@ export async function runMaintenance(services: Services, config: Config, now = n
   const dropped = await partitions.dropExpired(now, config.flowRetentionDays);
   const purged = await services.store.db
     .delete(refreshTokens)
-    .where(or(lt(refreshTokens.expiresAt, now), lt(refreshTokens.revokedAt, new Date(now.getTime() - 86_400_000))))
+    .where(
+      or(lt(refreshTokens.expiresAt, now), lt(refreshTokens.revokedAt, new Date(now.getTime() - 86_400_000))),
+    )
     .returning({ id: refreshTokens.id });
   if (dropped.length > 0) {
     await services.audit.record({

@@ -73,13 +73,22 @@ export async function identify(
     throw new AppError('TOKEN_INVALID');
   }
   if (await tokens.accessRevoked(claims)) throw new AppError('TOKEN_REVOKED');
-  return { kind: 'user', id: claims.sub, name: claims.name, role: claims.role, jti: claims.jti, exp: claims.exp };
+  return {
+    kind: 'user',
+    id: claims.sub,
+    name: claims.name,
+    role: claims.role,
+    jti: claims.jti,
+    exp: claims.exp,
+  };
 }
 
 /**
- * Authentication runs on every request (onRequest) but only records who is calling or why the credential
- * failed; authorization (preHandler) then applies the route's access level. So a public route ignores a
- * stale token, and the rate limiter between the two counts unauthenticated floods by IP.
+ * Authentication runs first on every request but only records who is calling or why the credential failed;
+ * authorization (registerAuthorization, added after the rate limiter) then applies the route's access level.
+ * Both run in onRequest, before the body is parsed or validated, so a caller without the right role learns
+ * nothing about the route's schema. A public route ignores a stale token, and the rate limiter between the
+ * two counts unauthenticated floods by IP.
  */
 export function registerAuth(app: FastifyInstance, services: Services, tokens: TokenService): void {
   app.decorateRequest('principal', null);
@@ -91,7 +100,9 @@ export function registerAuth(app: FastifyInstance, services: Services, tokens: T
     let access = (route.config as { access?: Access } | undefined)?.access;
     if (!access) {
       if (!route.url.startsWith('/docs')) {
-        throw new Error(`route ${String(route.method)} ${route.url} declares no access level (config.access)`);
+        throw new Error(
+          `route ${String(route.method)} ${route.url} declares no access level (config.access)`,
+        );
       }
       access = 'public';
       route.config = { ...(route.config ?? {}), access } as typeof route.config;
@@ -111,14 +122,19 @@ export function registerAuth(app: FastifyInstance, services: Services, tokens: T
       request.authError = e;
     }
   });
+}
 
-  app.addHook('preHandler', async (request) => {
+export function registerAuthorization(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
     if (request.is404) return; // the not-found handler answers 404 to everyone (the routes are public in /docs)
     const access = request.routeOptions.config.access ?? 'admin';
     if (access === 'public') return;
     if (!request.principal) throw request.authError ?? new AppError('UNAUTHENTICATED');
     if (!allows(access, request.principal.role)) {
-      throw new AppError('FORBIDDEN', `This action needs the ${access} role; you are ${request.principal.role}.`);
+      throw new AppError(
+        'FORBIDDEN',
+        `This action needs the ${access} role; you are ${request.principal.role}.`,
+      );
     }
   });
 }

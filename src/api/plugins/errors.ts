@@ -67,7 +67,12 @@ function fromFastifyError(err: FastifyError): ErrorCode | null {
   return null;
 }
 
-export function sendError(reply: FastifyReply, code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  message?: string,
+  details?: Record<string, unknown>,
+) {
   const body: ErrorBody = { error: { code, message: message ?? ERROR_CATALOGUE[code].message } };
   if (details) body.error.details = details;
   return reply.status(ERROR_CATALOGUE[code].status).type('application/json; charset=utf-8').send(body);

@@ -14,7 +14,11 @@ export function registerMetrics(app: FastifyInstance): Registry {
   });
   app.addHook('onResponse', async (request, reply) => {
     http.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
   });

@@ -16,7 +16,9 @@ export function registerRateLimit(app: FastifyInstance, kv: Kv, perMinute: numbe
     void reply.header('x-ratelimit-limit', String(perMinute));
     void reply.header('x-ratelimit-remaining', String(remaining));
     if (count > perMinute) {
-      throw new AppError('RATE_LIMITED', undefined, undefined, { 'retry-after': String(Math.ceil(resetMs / 1000)) });
+      throw new AppError('RATE_LIMITED', undefined, undefined, {
+        'retry-after': String(Math.ceil(resetMs / 1000)),
+      });
     }
   });
 }

@@ -55,7 +55,9 @@ export const authRoutes: FastifyPluginAsyncZod<{
         throw e;
       }
       const user = await services.users.findByUsername(username);
-      const ok = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstNothing(password);
+      const ok = user
+        ? await verifyPassword(user.passwordHash, password)
+        : await verifyAgainstNothing(password);
       if (!user || !ok) {
         await limiter.failed(username, ip);
         await audit('failure', user?.id ?? null, user ? 'wrong_password' : 'unknown_user');
@@ -87,7 +89,10 @@ export const authRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) =>
-      tokens.refresh(request.body.refresh_token, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null }),
+      tokens.refresh(request.body.refresh_token, {
+        ip: request.ip,
+        userAgent: request.headers['user-agent'] ?? null,
+      }),
   );
 
   app.post(
@@ -106,7 +111,8 @@ export const authRoutes: FastifyPluginAsyncZod<{
         request.body?.refresh_token,
         p?.jti !== undefined && p.exp !== undefined ? { jti: p.jti, exp: p.exp } : undefined,
       );
-      if (p) await services.audit.record({ ...actorOf(request), action: 'auth.logout', target: `user:${p.name}` });
+      if (p)
+        await services.audit.record({ ...actorOf(request), action: 'auth.logout', target: `user:${p.name}` });
       return reply.status(204).send();
     },
   );
@@ -118,7 +124,14 @@ export const authRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['auth'],
         summary: 'Who am I',
-        response: { 200: z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), kind: z.enum(['user', 'api_key']) }) },
+        response: {
+          200: z.object({
+            id: z.string(),
+            name: z.string(),
+            role: z.enum(ROLES),
+            kind: z.enum(['user', 'api_key']),
+          }),
+        },
       },
     },
     async (request) => {
@@ -135,7 +148,10 @@ export const authRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags: ['auth'],
         summary: 'Change my password (ends my other sessions)',
-        body: z.strictObject({ current_password: z.string().min(1).max(1024), new_password: z.string().max(1024) }),
+        body: z.strictObject({
+          current_password: z.string().min(1).max(1024),
+          new_password: z.string().max(1024),
+        }),
       },
     },
     async (request, reply) => {
@@ -145,7 +161,9 @@ export const authRoutes: FastifyPluginAsyncZod<{
       if (!user || !(await verifyPassword(user.passwordHash, request.body.current_password))) {
         throw new AppError('INVALID_CREDENTIALS');
       }
-      await services.users.update(actorOf(request).actorRef, user.id, { password: request.body.new_password });
+      await services.users.update(actorOf(request).actorRef, user.id, {
+        password: request.body.new_password,
+      });
       return reply.status(204).send();
     },
   );

@@ -5,9 +5,15 @@ import { sendError } from '../plugins/errors.js';
 import type { Services } from '../context.js';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer in ${ms} ms`)), ms).unref()),
+  ]);
 
-export const healthRoutes: FastifyPluginAsyncZod<{ services: Services; metrics: Registry }> = async (app, opts) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ services: Services; metrics: Registry }> = async (
+  app,
+  opts,
+) => {
   const started = Date.now();
   app.get(
     '/healthz',
@@ -48,7 +54,9 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: Services; metrics: 
       ]);
       const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
       if (failing.length > 0) {
-        return sendError(reply, 'NOT_READY', `Not ready: ${failing.map(([k]) => k).join(', ')} unavailable`, { checks });
+        return sendError(reply, 'NOT_READY', `Not ready: ${failing.map(([k]) => k).join(', ')} unavailable`, {
+          checks,
+        });
       }
       return { status: 'ok' as const, checks };
     },

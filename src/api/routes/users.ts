@@ -13,7 +13,12 @@ export const userRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
     '/',
     {
       config: { access: 'admin' },
-      schema: { tags: ['users'], summary: 'List users', querystring: z.object(listQuery), response: { 200: page(userSchema) } },
+      schema: {
+        tags: ['users'],
+        summary: 'List users',
+        querystring: z.object(listQuery),
+        response: { 200: page(userSchema) },
+      },
     },
     async (request) => {
       const after = decodeCursor(request.query.cursor, z.object({ u: z.string() }));

@@ -20,7 +20,9 @@ Options:
     return withServices(async (s) => {
       const r = await s.audit.verify();
       if (r.broken) {
-        process.stderr.write(`audit log TAMPERED at row ${r.broken.id}: ${r.broken.reason} (${r.checked} rows intact before it)\n`);
+        process.stderr.write(
+          `audit log TAMPERED at row ${r.broken.id}: ${r.broken.reason} (${r.checked} rows intact before it)\n`,
+        );
         return 1;
       }
       process.stdout.write(`audit log intact: ${r.checked} rows verified\n`);
