@@ -1,3 +1,5 @@
+import type { DecodeErrorKind } from '../errors.js';
+
 /**
  * The result of decoding one captured frame down to the transport layer. One instance is reused for every
  * packet in the hot path (decodePacket fills it in place), so nothing here may be kept across packets:
@@ -22,6 +24,26 @@ export const TcpFlag = {
   CWR: 0x80,
 } as const;
 
+/** The layer at which decodePacket stopped with an error (PacketInfo.decodeErrorLayer). */
+export type PacketLayer =
+  | 'link'
+  | 'ethernet'
+  | 'vlan'
+  | 'sll'
+  | 'null'
+  | 'radiotap'
+  | 'wlan'
+  | 'pppoe'
+  | 'arp'
+  | 'ip'
+  | 'ipv4'
+  | 'ipv6'
+  | 'tcp'
+  | 'udp'
+  | 'icmp'
+  | 'icmpv6'
+  | 'sctp';
+
 export class PacketInfo {
   /** Capture timestamp, microseconds since the Unix epoch. */
   tsMicros = 0;
@@ -32,8 +54,23 @@ export class PacketInfo {
   data: Uint8Array = new Uint8Array(0);
   /** Index of the capture interface (pcapng); 0 for pcap. */
   iface = 0;
+  /** Link type the frame was decoded with (set by decodePacket). */
+  linkType = -1;
 
-  /** Layer 2: true when Ethernet (or 802.11) addresses are present. MACs are 48-bit integers, -1 when absent. */
+  /**
+   * Decode outcome, set by decodePacket (which never throws for a bad or cut frame): null when every layer
+   * present was decoded, otherwise the DecodeErrorKind ('truncated': a header is cut by the capture length;
+   * 'malformed': an impossible value; 'unsupported': e.g. an encrypted 802.11 frame or an unknown link type;
+   * 'limit': too many VLAN tags / IPv6 extension headers) and decodeErrorLayer names the layer. Fields of
+   * the layers decoded before the error stay valid, so a caller counts errors by kind without try/catch.
+   */
+  decodeError: DecodeErrorKind | null = null;
+  decodeErrorLayer: PacketLayer | null = null;
+
+  /**
+   * Layer 2: true when Ethernet (or 802.11) source and destination addresses are present. MACs are 48-bit
+   * integers, -1 when absent (Linux cooked SLL/SLL2 give only srcMac, with hasL2 false).
+   */
   hasL2 = false;
   srcMac = -1;
   dstMac = -1;
@@ -56,6 +93,11 @@ export class PacketInfo {
   /** Upper-layer protocol number after IPv6 extension headers. */
   ipProto = 0;
   ttl = 0;
+  /** IPv4 TOS byte / IPv6 traffic class. */
+  ipTos = 0;
+  /** IPv4 identification (0 for IPv6) and the IPv4 don't-fragment bit. */
+  ipId = 0;
+  ipDontFragment = false;
   /** Total IP length from the header (IPv4 total length; IPv6 payload length + 40). */
   ipLen = 0;
   /** True for any IPv4/IPv6 fragment; nonFirstFragment when the offset is non-zero (no L4 header). */
@@ -70,6 +112,8 @@ export class PacketInfo {
   tcpFlags = 0;
   tcpSeq = 0;
   tcpAck = 0;
+  /** TCP window (unscaled), 0 for non-TCP. */
+  tcpWindow = 0;
   /** ICMP/ICMPv6 type and code, -1 when not ICMP. */
   icmpType = -1;
   icmpCode = -1;
@@ -83,6 +127,14 @@ export class PacketInfo {
     this.capLen = 0;
     this.wireLen = 0;
     this.iface = 0;
+    this.resetDecoded();
+  }
+
+  /** Reset every decoded field (not tsMicros/capLen/wireLen/iface, which come from the capture record). */
+  resetDecoded(): void {
+    this.linkType = -1;
+    this.decodeError = null;
+    this.decodeErrorLayer = null;
     this.hasL2 = false;
     this.srcMac = -1;
     this.dstMac = -1;
@@ -97,6 +149,9 @@ export class PacketInfo {
     this.dstIp6Offset = -1;
     this.ipProto = 0;
     this.ttl = 0;
+    this.ipTos = 0;
+    this.ipId = 0;
+    this.ipDontFragment = false;
     this.ipLen = 0;
     this.fragment = false;
     this.nonFirstFragment = false;
@@ -106,9 +161,23 @@ export class PacketInfo {
     this.tcpFlags = 0;
     this.tcpSeq = 0;
     this.tcpAck = 0;
+    this.tcpWindow = 0;
     this.icmpType = -1;
     this.icmpCode = -1;
     this.payloadOffset = -1;
     this.payloadLength = 0;
   }
 }
+
+/** An Ethernet/IPv4 ARP packet (RFC 826). MACs are 48-bit numbers, IPs unsigned 32-bit numbers. */
+export interface ArpPacket {
+  htype: number;
+  /** 1 request, 2 reply (3/4 RARP). */
+  op: number;
+  senderMac: number;
+  senderIp: number;
+  targetMac: number;
+  targetIp: number;
+}
+
+export const ArpOp = { REQUEST: 1, REPLY: 2 } as const;

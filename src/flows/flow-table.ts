@@ -1,0 +1,764 @@
+/**
+ * Bidirectional flow table fed with decoded packets (PacketInfo). Pure: no I/O, no clock (time comes from
+ * packet timestamps, so pcap ingest is deterministic), no logging. Finished flows are handed to `onFlow`.
+ *
+ * Key: IPv4 flows use a two-level Map of numbers (no allocation per packet); IPv6 flows use a string key.
+ * Originator: the sender of the first packet, except a first SYN-ACK (the sender is the responder) and,
+ * for mid-stream TCP and for UDP, a first packet *from* a likely server port to a port that is not (Zeek's
+ * heuristic; never towards a broadcast/multicast address).
+ * Expiry: per-protocol idle timeouts, an optional active timeout, FIN from both sides or RST (after a short
+ * close delay that absorbs trailing ACKs), and an LRU cap on live flows.
+ */
+import { DecodeError } from '../wire/errors.js';
+import { ipv4ToString, ipv6ToString, macToString } from '../wire/dns/addr.js';
+import { decodeDhcp } from '../wire/dhcp/decode.js';
+import { decodeDns } from '../wire/dns/decode.js';
+import { decodeHttp } from '../wire/http/decode.js';
+import { decodeMqttConnect } from '../wire/mqtt/decode.js';
+import { decodeNtp } from '../wire/ntp/decode.js';
+import { decodeSsdp } from '../wire/ssdp/decode.js';
+import { decodeTlsClientHello, tlsHandshakeBytesNeeded } from '../wire/tls/decode.js';
+import type { PacketInfo } from '../wire/packet/types.js';
+import { TcpFlag } from '../wire/packet/types.js';
+import { appProtoByPort, appProtoByTcpPayload, isLikelyServerPort } from './app-proto.js';
+import { communityId, icmpPortEquivalents } from './community-id.js';
+import type { CloseReason, ConnState, FlowRecord } from './types.js';
+
+export interface FlowTableOptions {
+  /** Called for every finished flow. */
+  onFlow: (record: FlowRecord) => void;
+  /** Idle timeouts (µs). Defaults are Zeek's: TCP 5 min, UDP 1 min, ICMP and others 1 min. */
+  tcpIdleMicros?: number;
+  udpIdleMicros?: number;
+  otherIdleMicros?: number;
+  /** Export long flows every this many µs (closeReason 'active'), then keep counting afresh; 0 disables. Default 30 min. */
+  activeTimeoutMicros?: number;
+  /** After FIN from both sides or a RST, keep the flow this long to absorb trailing packets. Default 5 s (Zeek's tcp_close_delay). */
+  closeDelayMicros?: number;
+  /** Live flow cap; the least recently active flow is evicted (closeReason 'evicted'). Default 100 000. */
+  maxFlows?: number;
+  /** DNS names kept per flow. Default 16. */
+  maxDnsNames?: number;
+  /** Payload-carrying packets per direction inspected for protocol hints. Default 4. */
+  inspectPackets?: number;
+  /** Community ID seed. Default 0. */
+  communityIdSeed?: number;
+}
+
+export interface FlowTableStats {
+  packets: number;
+  /** Packets without IP or without usable ports (non-first fragments), not attributed to a flow. */
+  ignored: number;
+  flowsCreated: number;
+  flowsExported: number;
+  evicted: number;
+  /** Payloads that failed to decode (counted, never thrown). */
+  decodeErrors: number;
+}
+
+// TCP endpoint states (Zeek's TCP_ENDPOINT_*).
+const INACTIVE = 0;
+const SYN_SENT = 1;
+const SYN_ACK_SENT = 2;
+const PARTIAL = 3;
+const ESTABLISHED = 4;
+const CLOSED = 5;
+const RESET = 6;
+
+// LRU list ids (a flow is in exactly one).
+const L_TCP = 0;
+const L_UDP = 1;
+const L_OTHER = 2;
+const L_CLOSING = 3;
+
+const TLS_REASSEMBLY_CAP = 16 * 1024;
+
+class Flow {
+  // Key.
+  k1 = 0;
+  k2 = 0;
+  skey: string | null = null;
+  // Endpoints (originator / responder).
+  ipVersion = 4;
+  proto = 0;
+  origIp4 = 0;
+  respIp4 = 0;
+  origIp6: Uint8Array | null = null;
+  respIp6: Uint8Array | null = null;
+  origPort = -1;
+  respPort = -1;
+  origMac = -1;
+  respMac = -1;
+  vlan = -1;
+  // Counters.
+  tsStart = 0;
+  tsLast = 0;
+  pktsO = 0;
+  pktsR = 0;
+  bytesO = 0;
+  bytesR = 0;
+  payO = 0;
+  payR = 0;
+  flagsO = 0;
+  flagsR = 0;
+  /** True after an active-timeout export, until the next packet. */
+  fresh = false;
+  // TCP.
+  stateO = INACTIVE;
+  stateR = INACTIVE;
+  rstFromSynSentO = false;
+  seqInitO = false;
+  seqInitR = false;
+  seqBaseO = 0;
+  seqBaseR = 0;
+  seqMaxO = 0;
+  seqMaxR = 0;
+  /** Sequence-space payload already reported by an active-timeout export. */
+  payBaseO = 0;
+  payBaseR = 0;
+  pendingClose: CloseReason | null = null;
+  // App layer.
+  appProto: string | null = null;
+  appFromPayload = false;
+  inspectO = 0;
+  inspectR = 0;
+  sni: string | null = null;
+  httpHost: string | null = null;
+  dnsNames: string[] | null = null;
+  tlsBuf: Uint8Array | null = null;
+  tlsBufLen = 0;
+  // Intrusive lists.
+  list = L_OTHER;
+  prev: Flow | null = null;
+  next: Flow | null = null;
+  sPrev: Flow | null = null;
+  sNext: Flow | null = null;
+}
+
+class FlowList {
+  head: Flow | null = null;
+  tail: Flow | null = null;
+  push(f: Flow): void {
+    f.prev = this.tail;
+    f.next = null;
+    if (this.tail) this.tail.next = f;
+    else this.head = f;
+    this.tail = f;
+  }
+  remove(f: Flow): void {
+    if (f.prev) f.prev.next = f.next;
+    else this.head = f.next;
+    if (f.next) f.next.prev = f.prev;
+    else this.tail = f.prev;
+    f.prev = f.next = null;
+  }
+}
+
+class StartList {
+  head: Flow | null = null;
+  tail: Flow | null = null;
+  push(f: Flow): void {
+    f.sPrev = this.tail;
+    f.sNext = null;
+    if (this.tail) this.tail.sNext = f;
+    else this.head = f;
+    this.tail = f;
+  }
+  remove(f: Flow): void {
+    if (f.sPrev) f.sPrev.sNext = f.sNext;
+    else this.head = f.sNext;
+    if (f.sNext) f.sNext.sPrev = f.sPrev;
+    else this.tail = f.sPrev;
+    f.sPrev = f.sNext = null;
+  }
+}
+
+function protoIndex(proto: number): number {
+  switch (proto) {
+    case 6:
+      return 1;
+    case 17:
+      return 2;
+    case 1:
+      return 3;
+    case 58:
+      return 4;
+    case 132:
+      return 5;
+    default:
+      return 6;
+  }
+}
+
+function isBroadcastOrMulticast4(ip: number): boolean {
+  return ip === 0xffffffff || ip >>> 28 === 0xe || (ip & 0xff) === 0xff;
+}
+
+function u32Bytes(v: number): Uint8Array {
+  return Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+/** Compares two 16-byte IPv6 addresses inside `data`. */
+function cmp6(d: Uint8Array, a: number, b: number): number {
+  for (let i = 0; i < 16; i++) {
+    const x = (d[a + i] ?? 0) - (d[b + i] ?? 0);
+    if (x !== 0) return x;
+  }
+  return 0;
+}
+
+function hex6(d: Uint8Array, o: number): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += (d[o + i] ?? 0).toString(16).padStart(2, '0');
+  return s;
+}
+
+export class FlowTable {
+  readonly stats: FlowTableStats = {
+    packets: 0,
+    ignored: 0,
+    flowsCreated: 0,
+    flowsExported: 0,
+    evicted: 0,
+    decodeErrors: 0,
+  };
+  private readonly onFlow: (r: FlowRecord) => void;
+  private readonly timeouts: [number, number, number, number];
+  private readonly activeTimeout: number;
+  private readonly maxFlows: number;
+  private readonly maxDnsNames: number;
+  private readonly inspectPackets: number;
+  private readonly seed: number;
+  private readonly v4 = new Map<number, Map<number, Flow>>();
+  private readonly other = new Map<string, Flow>();
+  private readonly lists = [new FlowList(), new FlowList(), new FlowList(), new FlowList()];
+  private readonly byStart = new StartList();
+  private live = 0;
+  private lastAdvance = -Infinity;
+
+  constructor(opts: FlowTableOptions) {
+    this.onFlow = opts.onFlow;
+    this.timeouts = [
+      opts.tcpIdleMicros ?? 300_000_000,
+      opts.udpIdleMicros ?? 60_000_000,
+      opts.otherIdleMicros ?? 60_000_000,
+      opts.closeDelayMicros ?? 5_000_000,
+    ];
+    this.activeTimeout = opts.activeTimeoutMicros ?? 1_800_000_000;
+    this.maxFlows = Math.max(1, opts.maxFlows ?? 100_000);
+    this.maxDnsNames = opts.maxDnsNames ?? 16;
+    this.inspectPackets = opts.inspectPackets ?? 4;
+    this.seed = opts.communityIdSeed ?? 0;
+  }
+
+  /** Number of live flows. */
+  get size(): number {
+    return this.live;
+  }
+
+  /** Adds one decoded packet. `frame` defaults to info.data (needed for app-layer hints and IPv6 addresses). */
+  add(info: PacketInfo, frame: Uint8Array = info.data): void {
+    this.stats.packets++;
+    const now = info.tsMicros;
+    if (now - this.lastAdvance >= 1_000_000) this.advance(now);
+    if (info.ipVersion !== 4 && info.ipVersion !== 6) {
+      this.stats.ignored++;
+      return;
+    }
+    const proto = info.ipProto;
+    let sPort: number;
+    let dPort: number;
+    if (proto === 1 || proto === 58) {
+      if (info.icmpType < 0) {
+        this.stats.ignored++;
+        return;
+      }
+      const eq = icmpPortEquivalents(info.icmpType, info.icmpCode, proto === 58);
+      sPort = (eq >> 8) & 0xff;
+      dPort = eq & 0xff;
+    } else if (proto === 6 || proto === 17 || proto === 132) {
+      if (info.srcPort < 0 || info.dstPort < 0) {
+        this.stats.ignored++; // non-first fragment or cut header: no ports to key on
+        return;
+      }
+      sPort = info.srcPort;
+      dPort = info.dstPort;
+    } else {
+      sPort = proto;
+      dPort = proto;
+    }
+
+    // Normalised key lookup; `srcIsA` says whether the sender is endpoint A (the smaller one).
+    let f: Flow | undefined;
+    let srcIsA: boolean;
+    let k1 = 0;
+    let k2 = 0;
+    let skey: string | null = null;
+    if (info.ipVersion === 4) {
+      const s = info.srcIp4 >>> 0;
+      const d = info.dstIp4 >>> 0;
+      srcIsA = s < d || (s === d && sPort <= dPort);
+      const pi = protoIndex(proto) * 2 ** 48;
+      if (srcIsA) {
+        k1 = pi + s * 65536 + sPort;
+        k2 = d * 65536 + dPort;
+      } else {
+        k1 = pi + d * 65536 + dPort;
+        k2 = s * 65536 + sPort;
+      }
+      f = this.v4.get(k1)?.get(k2);
+    } else {
+      const c = cmp6(frame, info.srcIp6Offset, info.dstIp6Offset);
+      srcIsA = c < 0 || (c === 0 && sPort <= dPort);
+      const a = srcIsA ? info.srcIp6Offset : info.dstIp6Offset;
+      const b = srcIsA ? info.dstIp6Offset : info.srcIp6Offset;
+      skey = `${proto}|${hex6(frame, a)}|${srcIsA ? sPort : dPort}|${hex6(frame, b)}|${srcIsA ? dPort : sPort}`;
+      f = this.other.get(skey);
+    }
+
+    if (f) {
+      const fromOrig = this.isFromOrig(f, info, frame, sPort);
+      // Lazily expire a flow whose time is up even if advance() has not run yet.
+      if (now - f.tsLast > (this.timeouts[f.list] ?? 0)) {
+        this.finish(f, f.pendingClose ?? 'idle');
+        f = undefined;
+      } else if (
+        proto === 6 &&
+        (info.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN &&
+        (f.list === L_CLOSING || (fromOrig ? f.stateO : f.stateR) >= CLOSED)
+      ) {
+        // A new SYN on a finished connection (port reuse): close the old one, start afresh.
+        this.finish(f, f.pendingClose ?? 'fin');
+        f = undefined;
+      } else {
+        this.update(f, info, frame, fromOrig);
+        return;
+      }
+    }
+
+    // New flow.
+    if (this.live >= this.maxFlows) this.evictOne();
+    const nf = new Flow();
+    nf.k1 = k1;
+    nf.k2 = k2;
+    nf.skey = skey;
+    nf.ipVersion = info.ipVersion;
+    nf.proto = proto;
+    nf.vlan = info.vlan;
+    let flip = false;
+    if (proto === 6) {
+      const syn = (info.tcpFlags & TcpFlag.SYN) !== 0;
+      const ack = (info.tcpFlags & TcpFlag.ACK) !== 0;
+      if (syn && ack) flip = true;
+      else if (!syn && isLikelyServerPort(6, sPort)) {
+        flip = isLikelyServerPort(6, dPort) ? sPort < dPort : true;
+      }
+    } else if (proto === 17) {
+      flip =
+        isLikelyServerPort(17, sPort) &&
+        !isLikelyServerPort(17, dPort) &&
+        !(info.ipVersion === 4
+          ? isBroadcastOrMulticast4(info.dstIp4 >>> 0)
+          : frame[info.dstIp6Offset] === 0xff);
+    }
+    if (info.ipVersion === 4) {
+      nf.origIp4 = (flip ? info.dstIp4 : info.srcIp4) >>> 0;
+      nf.respIp4 = (flip ? info.srcIp4 : info.dstIp4) >>> 0;
+      let inner = this.v4.get(k1);
+      if (!inner) {
+        inner = new Map();
+        this.v4.set(k1, inner);
+      }
+      inner.set(k2, nf);
+    } else {
+      const s6 = frame.slice(info.srcIp6Offset, info.srcIp6Offset + 16);
+      const d6 = frame.slice(info.dstIp6Offset, info.dstIp6Offset + 16);
+      nf.origIp6 = flip ? d6 : s6;
+      nf.respIp6 = flip ? s6 : d6;
+      this.other.set(skey ?? '', nf);
+    }
+    nf.origPort = flip ? dPort : sPort;
+    nf.respPort = flip ? sPort : dPort;
+    nf.origMac = flip ? info.dstMac : info.srcMac;
+    nf.respMac = flip ? info.srcMac : info.dstMac;
+    nf.tsStart = now;
+    nf.tsLast = now;
+    nf.appProto = proto === 6 || proto === 17 ? appProtoByPort(proto, nf.respPort, nf.origPort) : null;
+    nf.list = proto === 6 ? L_TCP : proto === 17 ? L_UDP : L_OTHER;
+    this.lists[nf.list]?.push(nf);
+    this.byStart.push(nf);
+    this.live++;
+    this.stats.flowsCreated++;
+    this.update(nf, info, frame, !flip);
+  }
+
+  /** Expires flows whose idle, close-delay or active timeout has passed at `nowMicros` (packet time). */
+  advance(nowMicros: number): void {
+    this.lastAdvance = nowMicros;
+    for (let l = 0; l < this.lists.length; l++) {
+      const list = this.lists[l];
+      const t = this.timeouts[l] ?? 0;
+      if (!list) continue;
+      while (list.head && nowMicros - list.head.tsLast > t) {
+        const f = list.head;
+        this.finish(f, f.pendingClose ?? 'idle');
+      }
+    }
+    if (this.activeTimeout > 0) {
+      while (this.byStart.head && nowMicros - this.byStart.head.tsStart >= this.activeTimeout) {
+        const f = this.byStart.head;
+        if (!f.fresh) this.emit(f, 'active');
+        f.fresh = true;
+        f.tsStart = nowMicros;
+        this.byStart.remove(f);
+        this.byStart.push(f);
+      }
+    }
+  }
+
+  /** Exports every live flow (closeReason 'end', or the pending fin/rst) and empties the table. */
+  flushAll(): void {
+    for (const list of this.lists) {
+      while (list.head) {
+        const f = list.head;
+        this.finish(f, f.pendingClose ?? 'end');
+      }
+    }
+  }
+
+  private isFromOrig(f: Flow, info: PacketInfo, frame: Uint8Array, sPort: number): boolean {
+    if (f.ipVersion === 4) {
+      const s = info.srcIp4 >>> 0;
+      if (f.origIp4 !== f.respIp4) return s === f.origIp4;
+    } else if (f.origIp6 && f.respIp6) {
+      const o = info.srcIp6Offset;
+      let same = true;
+      for (let i = 0; i < 16; i++) {
+        if (frame[o + i] !== f.origIp6[i]) {
+          same = false;
+          break;
+        }
+      }
+      let oEqR = true;
+      for (let i = 0; i < 16; i++) if (f.origIp6[i] !== f.respIp6[i]) oEqR = false;
+      if (!oEqR) return same;
+    }
+    return sPort === f.origPort;
+  }
+
+  private update(f: Flow, info: PacketInfo, frame: Uint8Array, fromOrig: boolean): void {
+    const now = info.tsMicros;
+    if (f.fresh) {
+      f.fresh = false;
+      f.tsStart = now;
+    }
+    if (now > f.tsLast) f.tsLast = now;
+    // LRU: move to the tail of its list.
+    const list = this.lists[f.list];
+    if (list && list.tail !== f) {
+      list.remove(f);
+      list.push(f);
+    }
+    const ipLen = info.ipLen > 0 ? info.ipLen : Math.max(0, info.wireLen - Math.max(0, info.l3Offset));
+    // Payload on the wire (not only captured): IP length minus all headers up to the payload.
+    const wirePayload =
+      info.payloadOffset >= 0 && info.ipLen > 0
+        ? Math.max(0, info.ipLen - (info.payloadOffset - info.l3Offset))
+        : Math.max(0, info.payloadLength);
+    const flags = info.tcpFlags;
+    if (fromOrig) {
+      f.pktsO++;
+      f.bytesO += ipLen;
+      f.flagsO |= flags;
+    } else {
+      f.pktsR++;
+      f.bytesR += ipLen;
+      f.flagsR |= flags;
+    }
+    if (f.proto === 6) this.tcp(f, info, fromOrig, wirePayload);
+    else if (fromOrig) f.payO += wirePayload;
+    else f.payR += wirePayload;
+
+    if (info.payloadLength > 0 && info.payloadOffset >= 0) this.inspect(f, info, frame, fromOrig);
+  }
+
+  private tcp(f: Flow, info: PacketInfo, fromOrig: boolean, payloadLen: number): void {
+    const fl = info.tcpFlags;
+    const syn = (fl & TcpFlag.SYN) !== 0;
+    const ack = (fl & TcpFlag.ACK) !== 0;
+    const fin = (fl & TcpFlag.FIN) !== 0;
+    const rst = (fl & TcpFlag.RST) !== 0;
+    // Sequence-space payload size per direction (like Zeek's orig_bytes/resp_bytes).
+    const seq = info.tcpSeq >>> 0;
+    if (fromOrig ? !f.seqInitO : !f.seqInitR) {
+      const base = syn ? (seq + 1) >>> 0 : seq;
+      if (fromOrig) {
+        f.seqInitO = true;
+        f.seqBaseO = base;
+      } else {
+        f.seqInitR = true;
+        f.seqBaseR = base;
+      }
+    }
+    if (payloadLen > 0 && !rst) {
+      const rel = ((syn ? seq + 1 : seq) - (fromOrig ? f.seqBaseO : f.seqBaseR)) >>> 0;
+      if (rel < 0x80000000) {
+        const end = rel + payloadLen;
+        if (fromOrig) f.seqMaxO = Math.max(f.seqMaxO, end);
+        else f.seqMaxR = Math.max(f.seqMaxR, end);
+      }
+    }
+    f.payO = f.seqMaxO - f.payBaseO;
+    f.payR = f.seqMaxR - f.payBaseR;
+
+    // Endpoint state machine (a simplified Zeek TCP_Endpoint).
+    let me = fromOrig ? f.stateO : f.stateR;
+    let peer = fromOrig ? f.stateR : f.stateO;
+    if (rst) {
+      if (fromOrig && me === SYN_SENT && peer === INACTIVE) f.rstFromSynSentO = true;
+      me = RESET;
+    } else if (syn) {
+      if (ack) {
+        if (me === INACTIVE || me === SYN_SENT || me === SYN_ACK_SENT) {
+          me = fromOrig ? SYN_ACK_SENT : ESTABLISHED;
+          if (!fromOrig && peer === SYN_SENT) peer = ESTABLISHED;
+        }
+      } else if (me === INACTIVE) me = SYN_SENT;
+    } else if (fin) {
+      if (me !== RESET) me = CLOSED;
+    } else if (me === INACTIVE) {
+      me = PARTIAL;
+    } else if ((me === SYN_SENT || me === SYN_ACK_SENT) && (ack || payloadLen > 0)) {
+      if (peer === ESTABLISHED || peer === SYN_ACK_SENT) me = ESTABLISHED;
+    }
+    if (fromOrig) {
+      f.stateO = me;
+      f.stateR = peer;
+    } else {
+      f.stateR = me;
+      f.stateO = peer;
+    }
+    if (f.pendingClose === null) {
+      if (rst) f.pendingClose = 'rst';
+      else if (f.stateO === CLOSED && f.stateR === CLOSED) f.pendingClose = 'fin';
+      if (f.pendingClose !== null) {
+        this.lists[f.list]?.remove(f);
+        f.list = L_CLOSING;
+        this.lists[L_CLOSING]?.push(f);
+      }
+    }
+  }
+
+  private inspect(f: Flow, info: PacketInfo, frame: Uint8Array, fromOrig: boolean): void {
+    const off = info.payloadOffset;
+    const len = Math.min(info.payloadLength, frame.length - off);
+    if (len <= 0) return;
+    const isDns = f.appProto === 'dns' || f.appProto === 'mdns';
+    const budgetLeft = fromOrig ? f.inspectO < this.inspectPackets : f.inspectR < this.inspectPackets;
+    if (!budgetLeft && !(isDns && (f.dnsNames?.length ?? 0) < this.maxDnsNames) && !f.tlsBuf) return;
+    if (fromOrig) f.inspectO++;
+    else f.inspectR++;
+    try {
+      if (f.proto === 6) this.inspectTcp(f, frame, off, len, fromOrig);
+      else if (f.proto === 17) this.inspectUdp(f, frame, off, len);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.stats.decodeErrors++;
+    }
+  }
+
+  private inspectTcp(f: Flow, b: Uint8Array, off: number, len: number, fromOrig: boolean): void {
+    if (f.tlsBuf && fromOrig) {
+      // Continue reassembling a ClientHello split across segments (bounded).
+      const need = Math.min(TLS_REASSEMBLY_CAP, tlsHandshakeBytesNeeded(f.tlsBuf, 0, f.tlsBufLen));
+      const take = Math.min(len, need - f.tlsBufLen, f.tlsBuf.length - f.tlsBufLen);
+      if (take > 0) f.tlsBuf.set(b.subarray(off, off + take), f.tlsBufLen);
+      f.tlsBufLen += Math.max(0, take);
+      this.tryClientHello(f, f.tlsBuf, 0, f.tlsBufLen, true);
+      return;
+    }
+    if (!f.appFromPayload) {
+      const guess = appProtoByTcpPayload(b, off, len, fromOrig);
+      if (guess) {
+        f.appProto = guess;
+        f.appFromPayload = true;
+      }
+    }
+    if (!fromOrig) return;
+    if (f.appProto === 'tls' && f.sni === null && b[off] === 0x16) {
+      this.tryClientHello(f, b, off, len, false);
+    } else if (f.appProto === 'http' && f.httpHost === null) {
+      const m = decodeHttp(b, off, len);
+      if (m.kind === 'request') f.httpHost = m.host;
+    } else if (f.appProto === 'mqtt' && f.appFromPayload) {
+      decodeMqttConnect(b, off, len); // validates the guess; client ids go to observations
+    }
+  }
+
+  private tryClientHello(f: Flow, b: Uint8Array, off: number, len: number, buffered: boolean): void {
+    try {
+      const hello = decodeTlsClientHello(b, off, len);
+      f.sni = hello.sni;
+      f.tlsBuf = null;
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      const need = tlsHandshakeBytesNeeded(b, off, len);
+      if (
+        e.kind === 'truncated' &&
+        need > len &&
+        need <= TLS_REASSEMBLY_CAP &&
+        (buffered ? len < need : true)
+      ) {
+        if (!buffered) {
+          f.tlsBuf = new Uint8Array(need);
+          f.tlsBuf.set(b.subarray(off, off + len));
+          f.tlsBufLen = len;
+        }
+        return;
+      }
+      f.tlsBuf = null;
+      throw e;
+    }
+  }
+
+  private inspectUdp(f: Flow, b: Uint8Array, off: number, len: number): void {
+    const app = f.appProto;
+    if (app === 'dns' || app === 'mdns') {
+      const m = decodeDns(b, off, len, { mdns: app === 'mdns' });
+      f.appFromPayload = true;
+      const names = (f.dnsNames ??= []);
+      const add = (n: string): void => {
+        if (n && names.length < this.maxDnsNames && !names.includes(n)) names.push(n);
+      };
+      for (const q of m.questions) add(q.name);
+      if (m.questions.length === 0) for (const r of m.records) if (r.section === 'answer') add(r.name);
+    } else if (app === 'dhcp') {
+      decodeDhcp(b, off, len);
+      f.appFromPayload = true;
+    } else if (app === 'ssdp') {
+      decodeSsdp(b, off, len);
+      f.appFromPayload = true;
+    } else if (app === 'ntp') {
+      decodeNtp(b, off, len);
+      f.appFromPayload = true;
+    }
+  }
+
+  private evictOne(): void {
+    let oldest: Flow | null = null;
+    for (const l of this.lists) if (l.head && (!oldest || l.head.tsLast < oldest.tsLast)) oldest = l.head;
+    if (!oldest) return;
+    this.stats.evicted++;
+    this.finish(oldest, oldest.pendingClose ?? 'evicted');
+  }
+
+  /** Removes the flow from every structure and exports it (unless empty after an active export). */
+  private finish(f: Flow, reason: CloseReason): void {
+    this.lists[f.list]?.remove(f);
+    this.byStart.remove(f);
+    if (f.skey !== null) this.other.delete(f.skey);
+    else {
+      const inner = this.v4.get(f.k1);
+      if (inner) {
+        inner.delete(f.k2);
+        if (inner.size === 0) this.v4.delete(f.k1);
+      }
+    }
+    this.live--;
+    if (!f.fresh) this.emit(f, reason);
+  }
+
+  private emit(f: Flow, reason: CloseReason): void {
+    const v4 = f.ipVersion === 4;
+    const srcBytes = v4 ? u32Bytes(f.origIp4) : (f.origIp6 ?? new Uint8Array(16));
+    const dstBytes = v4 ? u32Bytes(f.respIp4) : (f.respIp6 ?? new Uint8Array(16));
+    const hasPorts = f.proto === 6 || f.proto === 17 || f.proto === 132 || f.proto === 1 || f.proto === 58;
+    const rec: FlowRecord = {
+      tsStart: f.tsStart,
+      tsEnd: f.tsLast,
+      srcIp: v4 ? ipv4ToString(f.origIp4) : ipv6ToString(srcBytes, 0),
+      dstIp: v4 ? ipv4ToString(f.respIp4) : ipv6ToString(dstBytes, 0),
+      srcPort: hasPorts ? f.origPort : null,
+      dstPort: hasPorts ? f.respPort : null,
+      proto: f.proto,
+      appProto: f.appProto,
+      bytesOut: f.bytesO,
+      bytesIn: f.bytesR,
+      packetsOut: f.pktsO,
+      packetsIn: f.pktsR,
+      payloadBytesOut: f.payO,
+      payloadBytesIn: f.payR,
+      tcpFlagsOut: f.flagsO,
+      tcpFlagsIn: f.flagsR,
+      connState: connState(f),
+      communityId: communityIdFor(f, srcBytes, dstBytes, this.seed),
+      srcMac: macToString(f.origMac),
+      dstMac: macToString(f.respMac),
+      vlan: f.vlan >= 0 ? f.vlan : null,
+      sni: f.sni,
+      httpHost: f.httpHost,
+      dnsNames: f.dnsNames ? [...f.dnsNames] : [],
+      closeReason: reason,
+    };
+    this.stats.flowsExported++;
+    this.onFlow(rec);
+    // Counters restart after an active-timeout export.
+    f.pktsO = f.pktsR = f.bytesO = f.bytesR = 0;
+    f.flagsO = f.flagsR = 0;
+    f.payO = f.payR = 0;
+    f.payBaseO = f.seqMaxO;
+    f.payBaseR = f.seqMaxR;
+  }
+}
+
+function communityIdFor(f: Flow, src: Uint8Array, dst: Uint8Array, seed: number): string {
+  if (f.proto === 1 || f.proto === 58) {
+    // Flow ports already hold the ICMP port equivalents; pass type/code so the mapping is idempotent.
+    const oneWay = (icmpPortEquivalents(f.origPort, f.respPort, f.proto === 58) & 0x10000) !== 0;
+    return communityId({
+      srcIp: src,
+      dstIp: dst,
+      proto: f.proto,
+      srcPort: f.origPort,
+      dstPort: oneWay ? f.respPort : 0,
+      seed,
+    });
+  }
+  const ports = f.proto === 6 || f.proto === 17 || f.proto === 132;
+  return communityId({
+    srcIp: src,
+    dstIp: dst,
+    proto: f.proto,
+    srcPort: ports ? f.origPort : undefined,
+    dstPort: ports ? f.respPort : undefined,
+    seed,
+  });
+}
+
+/** Zeek's conn_state (base/protocols/conn/main.zeek), from the endpoint states. */
+function connState(f: Flow): ConnState {
+  if (f.proto === 17) {
+    if (f.pktsO > 0) return f.pktsR > 0 ? 'SF' : 'S0';
+    return f.pktsR > 0 ? 'SHR' : 'OTH';
+  }
+  if (f.proto !== 6) return 'OTH';
+  const os = f.stateO;
+  const rs = f.stateR;
+  const oInactive = os === INACTIVE || os === PARTIAL;
+  const rInactive = rs === INACTIVE || rs === PARTIAL;
+  if (rs === RESET) {
+    if (os === SYN_SENT || os === SYN_ACK_SENT || (os === RESET && f.payO === 0 && f.payR === 0))
+      return 'REJ';
+    return oInactive ? 'RSTRH' : 'RSTR';
+  }
+  if (os === RESET) {
+    if (rInactive) return f.rstFromSynSentO ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (rs === CLOSED && os === CLOSED) return 'SF';
+  if (os === CLOSED) return rInactive ? 'SH' : 'S2';
+  if (rs === CLOSED) return oInactive ? 'SHR' : 'S3';
+  if (os === SYN_SENT && rs === INACTIVE) return 'S0';
+  if (os === ESTABLISHED && rs === ESTABLISHED) return 'S1';
+  return 'OTH';
+}

@@ -1,0 +1,148 @@
+import { DecodeError } from '../errors.js';
+import { ChunkQueue, rd16, rd32 } from '../capture/chunks.js';
+import type { RecordReader } from '../capture/types.js';
+import type { PcapHeader, PcapReaderOptions, PcapRecord } from './types.js';
+
+export type { PcapHeader, PcapReaderOptions, PcapRecord } from './types.js';
+
+/** Largest caplen accepted in a record header (libpcap's maximum snapshot length). */
+export const PCAP_MAX_CAPLEN = 262_144;
+const GLOBAL_HEADER = 24;
+const RECORD_HEADER = 16;
+
+/** True when the first 4 bytes are one of the four classic pcap magics. */
+export function isPcapMagic(b: Uint8Array): boolean {
+  if (b.length < 4) return false;
+  const be = rd32(b, 0, false);
+  return be === 0xa1b2c3d4 || be === 0xd4c3b2a1 || be === 0xa1b23c4d || be === 0x4d3cb2a1;
+}
+
+/** Decode the 24-byte global header. Throws DecodeError (truncated / malformed / unsupported). */
+export function decodePcapHeader(b: Uint8Array, source = 'stream'): PcapHeader {
+  if (b.length < GLOBAL_HEADER) {
+    throw new DecodeError('truncated', 'pcap', `${source}: global header needs 24 bytes`, 0);
+  }
+  const be = rd32(b, 0, false);
+  let littleEndian: boolean;
+  let nanos: boolean;
+  if (be === 0xa1b2c3d4) [littleEndian, nanos] = [false, false];
+  else if (be === 0xd4c3b2a1) [littleEndian, nanos] = [true, false];
+  else if (be === 0xa1b23c4d) [littleEndian, nanos] = [false, true];
+  else if (be === 0x4d3cb2a1) [littleEndian, nanos] = [true, true];
+  else throw new DecodeError('malformed', 'pcap', `${source}: bad magic 0x${be.toString(16)}`, 0);
+  const versionMajor = rd16(b, 4, littleEndian);
+  const versionMinor = rd16(b, 6, littleEndian);
+  if (versionMajor !== 2) {
+    throw new DecodeError('unsupported', 'pcap', `${source}: version ${versionMajor}.${versionMinor}`, 4);
+  }
+  const snaplen = rd32(b, 16, littleEndian);
+  const network = rd32(b, 20, littleEndian);
+  const fcsLen = network & 0x04000000 ? ((network >>> 28) & 0x0f) * 2 : 0;
+  return { littleEndian, nanos, versionMajor, versionMinor, snaplen, linkType: network & 0xffff, fcsLen };
+}
+
+/**
+ * Incremental classic-pcap reader: push() chunks of the stream in order, then call next() until it returns
+ * null. Only the unconsumed tail is kept. Records carry their absolute offset for error messages and
+ * checkpoints; `offset` (between records) is a safe resume point (see PcapReaderOptions.resume).
+ */
+export class PcapReader implements RecordReader {
+  header: PcapHeader | null = null;
+  private readonly q: ChunkQueue;
+  private readonly source: string;
+  private ended = false;
+  private failed: DecodeError | null = null;
+
+  constructor(opts: PcapReaderOptions = {}) {
+    this.source = opts.source ?? 'stream';
+    this.q = new ChunkQueue(opts.resume?.offset ?? 0);
+    if (opts.resume) this.header = opts.resume.header;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.q.push(chunk);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  get offset(): number {
+    return this.q.consumed;
+  }
+
+  next(): PcapRecord | null {
+    if (this.failed) throw this.failed;
+    const q = this.q;
+    let h = this.header;
+    if (h === null) {
+      if (!q.ensure(GLOBAL_HEADER)) return this.atEnd(GLOBAL_HEADER);
+      const b = q.front;
+      h = decodePcapHeader(b.subarray(q.pos, q.pos + GLOBAL_HEADER), this.source);
+      this.header = h;
+      q.consume(GLOBAL_HEADER);
+    }
+    if (!q.ensure(RECORD_HEADER)) return this.atEnd(RECORD_HEADER);
+    let b = q.front;
+    let p = q.pos;
+    const le = h.littleEndian;
+    const sec = rd32(b, p, le);
+    const frac = rd32(b, p + 4, le);
+    const capLen = rd32(b, p + 8, le);
+    const wireLen = rd32(b, p + 12, le);
+    const recOffset = q.consumed;
+    if (capLen > PCAP_MAX_CAPLEN) {
+      return this.fail(
+        new DecodeError(
+          'malformed',
+          'pcap',
+          `${this.source}: record caplen ${capLen} exceeds ${PCAP_MAX_CAPLEN} (corrupt record header)`,
+          recOffset,
+        ),
+      );
+    }
+    const total = RECORD_HEADER + capLen;
+    if (!q.ensure(total)) return this.atEnd(total);
+    b = q.front;
+    p = q.pos;
+    const data = b.subarray(p + RECORD_HEADER, p + total);
+    q.consume(total);
+    return {
+      linkType: h.linkType,
+      tsMicros: sec * 1_000_000 + (h.nanos ? Math.floor(frac / 1000) : frac),
+      capLen,
+      wireLen,
+      data,
+      offset: recOffset,
+      iface: 0,
+    };
+  }
+
+  private atEnd(need: number): null {
+    if (this.ended && this.q.available > 0) {
+      const have = this.q.available;
+      const at = this.q.consumed;
+      this.q.consume(have); // report once
+      throw new DecodeError(
+        'truncated',
+        'pcap',
+        `${this.source}: stream ends inside a ${this.header ? 'record' : 'header'} (${have} of ${need} bytes)`,
+        at,
+      );
+    }
+    return null;
+  }
+
+  private fail(e: DecodeError): never {
+    this.failed = e;
+    throw e;
+  }
+}
+
+/** Convenience: every record of a whole in-memory pcap file. */
+export function* readPcap(bytes: Uint8Array, source?: string): Generator<PcapRecord> {
+  const r = new PcapReader(source === undefined ? {} : { source });
+  r.push(bytes);
+  r.end();
+  for (let rec = r.next(); rec !== null; rec = r.next()) yield rec;
+}
