@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './fs.js';
+export * from './compare.js';

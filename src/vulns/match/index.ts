@@ -1,0 +1,3 @@
+export * from './alias.js';
+export * from './evaluate.js';
+export * from './cve-index.js';
