@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { StoreLockedError } from '../store/db.js';
 import type { Command } from './args.js';
 import { audit } from './commands/audit.js';
+import { ingest } from './commands/ingest.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { serve, start, worker } from './commands/roles.js';
@@ -10,7 +11,7 @@ import { users } from './commands/users.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** Every command, in the order `iotsec --help` lists them. */
-export const COMMANDS: Command[] = [start, serve, worker, migrate, users, keys, audit];
+export const COMMANDS: Command[] = [start, serve, worker, migrate, ingest, users, keys, audit];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

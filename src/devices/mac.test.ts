@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { isLocallyAdministered, normalizeMac, vendorOf } from './mac.js';
+
+describe('MAC facts', () => {
+  it('normalises the usual spellings', () => {
+    expect(normalizeMac('00-17-88-AA-BB-CC')).toBe('00:17:88:aa:bb:cc');
+    expect(normalizeMac('0017.88aa.bbcc')).toBe('00:17:88:aa:bb:cc');
+    expect(normalizeMac('001788aabbcc')).toBe('00:17:88:aa:bb:cc');
+    expect(normalizeMac('00:17:88:aa:bb')).toBeNull();
+  });
+
+  it('finds the registered vendor, longest prefix first', () => {
+    expect(vendorOf('00:17:88:01:02:03')).toBe('Philips Lighting BV');
+    // An MA-S block inside IEEE's own 70:B3:D5 MA-L: the MA-S owner wins over the MA-L owner.
+    const mal = vendorOf('70:b3:d5:00:00:00');
+    const mas = vendorOf('70:b3:d5:01:f0:00');
+    expect(mas).not.toBeNull();
+    expect(mas).not.toBe(mal);
+  });
+
+  it('recognises randomized (locally administered) addresses and gives them no vendor', () => {
+    expect(isLocallyAdministered('da:a1:19:00:00:01')).toBe(true);
+    expect(isLocallyAdministered('00:17:88:01:02:03')).toBe(false);
+    expect(vendorOf('da:a1:19:00:00:01')).toBeNull();
+  });
+});

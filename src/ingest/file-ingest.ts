@@ -1,0 +1,302 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { and, eq, sql } from 'drizzle-orm';
+import { EVENTS_CHANNEL, makeEvent } from '../bus/events.js';
+import type { Bus } from '../bus/types.js';
+import type { SourceItem } from '../sources/types.js';
+import type { Store } from '../store/db.js';
+import { sources } from '../store/schema.js';
+import { captureItems } from './capture-items.js';
+import { IngestWriter, type NewDevice } from './writer.js';
+
+/**
+ * Ingests one file (pcap, pcapng, either gzipped) into the database. The file is a `sources` row (kind
+ * 'file', keyed by absolute path, size and mtime). Its checkpoint counts the flows and observations already
+ * committed; because decoding is deterministic, a restart after a crash re-reads the file and skips exactly
+ * those, so an interrupted ingest ends with the same rows as an uninterrupted one. A finished file is not
+ * ingested twice unless `force` is set.
+ */
+
+export type FileFormat = 'pcap' | 'pcapng' | 'zeek' | 'eve';
+
+export interface FileIngestOptions {
+  format?: FileFormat | 'auto';
+  force?: boolean;
+  /** Yield a database batch every this many items (default 5000). */
+  batchItems?: number;
+  /** Refuse gzip input that inflates beyond this many bytes (gzip bombs). Default: no cap. */
+  maxInflatedBytes?: number;
+  onProgress?: (p: IngestProgress) => void;
+  /** Called after each committed batch (crash tests stop the process here). */
+  afterCommit?: (committedFlows: number) => void;
+}
+
+export interface IngestProgress {
+  file: string;
+  bytesRead: number;
+  totalBytes: number;
+  packets: number;
+  flows: number;
+}
+
+export interface FileIngestSummary {
+  file: string;
+  format: FileFormat;
+  source_id: string;
+  packets: number;
+  bytes: number;
+  flows: number;
+  observations: number;
+  new_devices: number;
+  errors: Record<string, number>;
+  /** Set when the file is corrupt or truncated: everything before the offset was ingested. */
+  error: { message: string; offset: number } | null;
+  resumed: boolean;
+  skipped: boolean;
+}
+
+export class IngestInputError extends Error {
+  override readonly name = 'IngestInputError';
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly offset = 0,
+  ) {
+    super(`${file}: ${message}${offset ? ` at byte ${offset}` : ''}`);
+  }
+}
+
+interface FileCheckpoint {
+  flows_committed: number;
+  observations_committed: number;
+  offset: number;
+  done: boolean;
+}
+
+const GZIP = (b: Uint8Array) => b[0] === 0x1f && b[1] === 0x8b;
+
+async function head(path: string, n: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The format of a file from its first bytes (after gunzip when gzipped). */
+export function sniffFormat(first: Uint8Array): FileFormat | null {
+  let b = first;
+  if (GZIP(b)) {
+    try {
+      b = gunzipSync(b, { finishFlush: 2 /* Z_SYNC_FLUSH: tolerate a cut-off stream */ });
+    } catch {
+      return null;
+    }
+  }
+  const m = (b[0] ?? 0) * 0x1000000 + (b[1] ?? 0) * 0x10000 + (b[2] ?? 0) * 0x100 + (b[3] ?? 0);
+  if ([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1].includes(m)) return 'pcap';
+  if (m === 0x0a0d0d0a) return 'pcapng';
+  const text = Buffer.from(b.subarray(0, 4096)).toString('utf8').trimStart();
+  if (text.startsWith('#separator') || text.startsWith('#fields')) return 'zeek';
+  if (text.startsWith('{')) {
+    const line = text.split('\n', 1)[0] ?? '';
+    if (/"event_type"\s*:/.test(line)) return 'eve';
+    if (/"(uid|id\.orig_h)"\s*:/.test(line)) return 'zeek';
+  }
+  return null;
+}
+
+function limitBytes(max: number, file: string): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      if (n > max) cb(new IngestInputError(file, `inflates beyond ${max} bytes; refusing (gzip bomb?)`));
+      else cb(null, chunk);
+    },
+  });
+}
+
+export async function ingestFile(
+  deps: { store: Store; bus: Bus },
+  path: string,
+  opts: FileIngestOptions = {},
+): Promise<FileIngestSummary> {
+  const file = resolve(path);
+  const st = await stat(file).catch(() => {
+    throw new IngestInputError(path, 'no such file');
+  });
+  if (!st.isFile()) throw new IngestInputError(path, 'not a regular file');
+  const first = await head(file, 64 * 1024);
+  const detected = sniffFormat(first);
+  const format = opts.format && opts.format !== 'auto' ? opts.format : detected;
+  if (!format)
+    throw new IngestInputError(path, 'not a pcap, pcapng, Zeek log or Suricata EVE file (unknown content)');
+  if (format === 'zeek' || format === 'eve') {
+    const { ingestLogFile } = await import('./log-ingest.js');
+    return ingestLogFile(deps, file, format, st, opts);
+  }
+
+  const { sourceId, checkpoint, resumed, skipped } = await claimFileSource(
+    deps.store,
+    file,
+    format,
+    st,
+    opts.force,
+  );
+  const summary: FileIngestSummary = {
+    file: path,
+    format,
+    source_id: sourceId,
+    packets: 0,
+    bytes: 0,
+    flows: 0,
+    observations: 0,
+    new_devices: 0,
+    errors: {},
+    error: null,
+    resumed,
+    skipped,
+  };
+  if (skipped) return summary;
+
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  let bytesRead = 0;
+  raw.on('data', (c) => (bytesRead += c.length));
+  let input: Readable = raw;
+  if (GZIP(first)) {
+    input = raw.pipe(createGunzip());
+    if (opts.maxInflatedBytes) input = input.pipe(limitBytes(opts.maxInflatedBytes, path));
+    raw.on('error', (e) => input.destroy(e));
+  }
+
+  const writer = new IngestWriter(deps.store);
+  let flowIdx = 0;
+  let obsIdx = 0;
+  const skipFlows = checkpoint.flows_committed;
+  const skipObs = checkpoint.observations_committed;
+  try {
+    for await (const batch of captureItems(input as AsyncIterable<Uint8Array>, {
+      source: path,
+      batchItems: opts.batchItems ?? 5000,
+    })) {
+      const keep: SourceItem[] = [];
+      for (const it of batch.items) {
+        if (it.kind === 'flow') {
+          if (flowIdx++ >= skipFlows) keep.push(it);
+        } else if (it.kind === 'observation') {
+          if (obsIdx++ >= skipObs) keep.push(it);
+        } else keep.push(it);
+      }
+      const cp: FileCheckpoint = {
+        flows_committed: flowIdx,
+        observations_committed: obsIdx,
+        offset: batch.offset,
+        done: batch.done,
+      };
+      summary.packets = batch.stats.records;
+      summary.bytes = batch.stats.bytes;
+      summary.errors = batch.stats.errors;
+      summary.error = batch.error;
+      const res = await writer.write(keep, {
+        sourceId,
+        checkpoint: cp as unknown as Record<string, unknown>,
+        stats: { packets: summary.packets, bytes: summary.bytes, flows: flowIdx, errors: summary.errors },
+        status: batch.done ? (batch.error ? 'error' : 'done') : 'running',
+        lastError: batch.error?.message ?? null,
+      });
+      summary.flows += res.flows;
+      summary.observations += res.observations;
+      summary.new_devices += res.newDevices.length;
+      await publishNewDevices(deps.bus, res.newDevices);
+      opts.afterCommit?.(flowIdx);
+      opts.onProgress?.({
+        file: path,
+        bytesRead,
+        totalBytes: st.size,
+        packets: summary.packets,
+        flows: flowIdx,
+      });
+    }
+  } catch (e) {
+    raw.destroy();
+    const message = e instanceof Error ? e.message : String(e);
+    await deps.store.db
+      .update(sources)
+      .set({ status: 'error', lastError: message, updatedAt: new Date() })
+      .where(eq(sources.id, sourceId));
+    if (e instanceof IngestInputError) throw e;
+    if (
+      e instanceof Error &&
+      /incorrect header check|unexpected end of file|invalid/i.test(e.message) &&
+      GZIP(first)
+    ) {
+      throw new IngestInputError(path, `gzip: ${e.message}`);
+    }
+    throw e;
+  }
+  return summary;
+}
+
+export async function publishNewDevices(bus: Bus, devices: NewDevice[]): Promise<void> {
+  for (const d of devices) {
+    await bus.publish(EVENTS_CHANNEL, makeEvent('new_device', { device_id: d.id, mac: d.mac, ip: d.ip }));
+  }
+}
+
+/** Finds or creates the sources row for a file; says whether to resume or skip. */
+export async function claimFileSource(
+  store: Store,
+  file: string,
+  format: FileFormat,
+  st: { size: number; mtimeMs: number },
+  force: boolean | undefined,
+): Promise<{ sourceId: string; checkpoint: FileCheckpoint; resumed: boolean; skipped: boolean }> {
+  const fresh: FileCheckpoint = { flows_committed: 0, observations_committed: 0, offset: 0, done: false };
+  const [existing] = await store.db
+    .select()
+    .from(sources)
+    .where(
+      and(
+        eq(sources.kind, 'file'),
+        sql`${sources.config}->>'path' = ${file}`,
+        sql`(${sources.config}->>'size')::bigint = ${st.size}`,
+        sql`(${sources.config}->>'mtime_ms')::float8 = ${Math.floor(st.mtimeMs)}`,
+      ),
+    )
+    .orderBy(sql`${sources.createdAt} DESC`)
+    .limit(1);
+  if (existing && !force) {
+    const cp = existing.checkpoint as Partial<FileCheckpoint>;
+    if (cp.done) return { sourceId: existing.id, checkpoint: fresh, resumed: false, skipped: true };
+    return {
+      sourceId: existing.id,
+      checkpoint: {
+        flows_committed: Number(cp.flows_committed ?? 0),
+        observations_committed: Number(cp.observations_committed ?? 0),
+        offset: Number(cp.offset ?? 0),
+        done: false,
+      },
+      resumed: Number(cp.flows_committed ?? 0) + Number(cp.observations_committed ?? 0) > 0,
+      skipped: false,
+    };
+  }
+  const [row] = await store.db
+    .insert(sources)
+    .values({
+      kind: 'file',
+      name: basename(file),
+      config: { path: file, size: st.size, mtime_ms: Math.floor(st.mtimeMs), format },
+      checkpoint: fresh as unknown as Record<string, unknown>,
+      status: 'running',
+    })
+    .returning({ id: sources.id });
+  if (!row) throw new Error('insert returned nothing');
+  return { sourceId: row.id, checkpoint: fresh, resumed: false, skipped: false };
+}
