@@ -25,7 +25,11 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { sourceRoutes } from './routes/sources.js';
+import { trafficRoutes } from './routes/traffic.js';
 import { userRoutes } from './routes/users.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { webRoutes } from './web.js';
 
 export interface BuildOptions {
   /** Shared services; when omitted the app opens its own from the config and closes them on close(). */
@@ -154,6 +158,15 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(userRoutes, { prefix: '/api/v1/users', services });
   await app.register(apiKeyRoutes, { prefix: '/api/v1/api-keys', services });
   await app.register(auditRoutes, { prefix: '/api/v1/audit-log', services });
+  await app.register(trafficRoutes, { prefix: '/api/v1/network-traffic', services });
+  await app.register(sourceRoutes, {
+    prefix: '/api/v1/sources',
+    services,
+    dataDir: config.dataDir,
+    uploadMaxBytes: config.uploadMaxBytes,
+  });
+  await app.register(dashboardRoutes, { prefix: '/api/v1/dashboard', services });
+  await app.register(webRoutes); // the dashboard (web/dist) and its SPA fallback: register last
 
   return app;
 }

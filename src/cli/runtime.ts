@@ -1,8 +1,10 @@
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../api/app.js';
+import { ensureWebBuild } from '../api/web.js';
 import { openServices, type Services } from '../api/context.js';
 import { generatePassword } from '../auth/passwords.js';
 import type { Config } from '../config.js';
+import { startIngestJobs } from '../worker/ingest-jobs.js';
 import { startMaintenance } from '../worker/maintenance.js';
 
 export function createLogger(config: Config): Logger {
@@ -32,6 +34,7 @@ export interface RoleHandle {
 }
 
 export async function startApiRole(config: Config, services: Services, log: Logger): Promise<RoleHandle> {
+  await ensureWebBuild(log); // (re)build web/dist when missing or older than web/src
   const app = await buildApp(config, { services });
   await app.listen({ port: config.port, host: config.host });
   const scheme = config.tls ? 'https' : 'http';
@@ -41,9 +44,15 @@ export async function startApiRole(config: Config, services: Services, log: Logg
 }
 
 export async function startWorkerRole(config: Config, services: Services, log: Logger): Promise<RoleHandle> {
-  const stopMaintenance = await startMaintenance(services, config, log.child({ role: 'worker' }));
+  const wlog = log.child({ role: 'worker' });
+  const stops = [await startMaintenance(services, config, wlog), await startIngestJobs(services, wlog)];
   log.info('worker running');
-  return { name: 'worker', stop: stopMaintenance };
+  return {
+    name: 'worker',
+    stop: async () => {
+      for (const stop of stops) await stop();
+    },
+  };
 }
 
 /**
