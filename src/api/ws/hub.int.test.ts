@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeEvent } from '../../bus/events.js';
+import { ADMIN_PASSWORD, login, makeStack, stackKinds, type Stack } from '../../test-support/api.js';
+import { WS_CLOSE } from './hub.js';
+
+const kinds = await stackKinds();
+
+type Ws = Awaited<ReturnType<Stack['app']['injectWS']>>;
+
+function collect(ws: Ws) {
+  const messages: { type: string; id?: string; data?: unknown }[] = [];
+  ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString()) as { type: string }));
+  const closed = new Promise<{ code: number; reason: string }>((r) =>
+    ws.on('close', (code: number, reason: Buffer) => r({ code, reason: reason.toString() })),
+  );
+  return { messages, closed };
+}
+
+async function until<T>(f: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('timed out');
+}
+
+describe.each(kinds)('WebSocket feed on %s stack', (kind) => {
+  let s: Stack;
+  let token: string;
+  beforeAll(async () => {
+    s = await makeStack(kind);
+    token = (await login(s.app, 'admin', ADMIN_PASSWORD)).access_token;
+  });
+  afterAll(async () => s?.close());
+
+  it('authenticates in-band and delivers events published on the bus, then resumes from the last id', async () => {
+    const ws = await s.app.injectWS('/ws');
+    const a = collect(ws);
+    ws.send(JSON.stringify({ type: 'auth', token }));
+    await until(() => a.messages.find((m) => m.type === 'hello'));
+    const first = makeEvent('new_alert', { id: 1, title: 'port scan' });
+    await s.services.bus.publish('events', first);
+    await until(() => a.messages.find((m) => m.id === first.id));
+    ws.terminate();
+    // Missed while disconnected:
+    const missed = [makeEvent('alert_update', { id: 1 }), makeEvent('new_device', { device_id: 7 })];
+    for (const e of missed) await s.services.bus.publish('events', e);
+    await new Promise((r) => setTimeout(r, 100));
+    const ws2 = await s.app.injectWS('/ws');
+    const b = collect(ws2);
+    ws2.send(JSON.stringify({ type: 'auth', token, last_event_id: first.id }));
+    await until(() => (b.messages.filter((m) => m.id).length === 2 ? true : undefined));
+    expect(b.messages.filter((m) => m.id).map((m) => m.id)).toEqual(missed.map((e) => e.id));
+    ws2.send(JSON.stringify({ type: 'auth', token: 'ignored after auth' }));
+    const ws3 = await s.app.injectWS('/ws');
+    const c = collect(ws3);
+    ws3.send(JSON.stringify({ type: 'auth', token, last_event_id: 'unknown-old-id' }));
+    await until(() => c.messages.find((m) => m.type === 'resync'));
+    ws2.terminate();
+    ws3.terminate();
+  });
+
+  it('refuses a bad token, a missing auth message and a foreign Origin', async () => {
+    const bad = await s.app.injectWS('/ws');
+    const r = collect(bad);
+    bad.send(JSON.stringify({ type: 'auth', token: 'nope' }));
+    expect((await r.closed).code).toBe(WS_CLOSE.auth);
+    const junk = await s.app.injectWS('/ws');
+    const j = collect(junk);
+    junk.send('not json');
+    expect((await j.closed).code).toBe(WS_CLOSE.auth);
+    await expect(s.app.injectWS('/ws', { headers: { origin: 'https://evil.example' } })).rejects.toThrow();
+    const same = await s.app.injectWS('/ws', {
+      headers: { origin: 'http://localhost:8080', host: 'localhost:8080' },
+    });
+    same.terminate();
+  });
+
+  it('refuses sensor keys and caps connections per user', async () => {
+    const { key } = await s.services.apiKeys.create({ id: null, name: 't' }, { name: 'ws-sensor' });
+    const ws = await s.app.injectWS('/ws');
+    const r = collect(ws);
+    ws.send(JSON.stringify({ type: 'auth', token: key }));
+    expect((await r.closed).code).toBe(WS_CLOSE.forbidden);
+    const open: Ws[] = [];
+    for (let i = 0; i < 20; i++) {
+      const w = await s.app.injectWS('/ws');
+      const m = collect(w);
+      w.send(JSON.stringify({ type: 'auth', token }));
+      await until(() => m.messages.find((x) => x.type === 'hello'));
+      open.push(w);
+    }
+    const extra = await s.app.injectWS('/ws');
+    const e = collect(extra);
+    extra.send(JSON.stringify({ type: 'auth', token }));
+    expect((await e.closed).code).toBe(WS_CLOSE.tooMany);
+    for (const w of open) w.terminate();
+  });
+});

@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import fastifyWebsocket from '@fastify/websocket';
+import { EVENTS_CHANNEL } from '../../bus/events.js';
+import type { BusEvent } from '../../bus/types.js';
+import type { TokenService } from '../../auth/tokens.js';
+import { AppError } from '../../errors.js';
+import { allows, type Principal } from '../access.js';
+import type { Services } from '../context.js';
+import { identify } from '../plugins/auth.js';
+import { ReplayBuffer } from './replay-buffer.js';
+
+/**
+ * The WebSocket feed at /ws. Protocol:
+ * - The browser connects (Origin must be this site or one of CORS_ORIGINS) and, within 5 s, sends
+ *   `{"type":"auth","token":"…","last_event_id":"…"?}` — the token never goes in the URL.
+ * - The server answers `{"type":"hello","role":…}`, then replays what the client missed after
+ *   last_event_id, or sends `{"type":"resync"}` when that id is older than the replay window.
+ * - Then every product event: `{"type":"new_alert"|"alert_update"|"new_device"|"device_update"|
+ *   "traffic_tick"|"model_update"|"job_update","id","at","data"}`.
+ * A client that cannot keep up (more than 1 MiB unsent) is closed with 4008 and never slows the others;
+ * idle connections are pinged every 30 s and dropped when they do not answer. Close codes: 4001 auth
+ * failed or token expired, 4003 forbidden, 4008 too slow, 4029 too many connections for this user.
+ */
+
+export const WS_CLOSE = { auth: 4001, forbidden: 4003, slow: 4008, tooMany: 4029 } as const;
+
+export interface HubOptions {
+  services: Services;
+  tokens: TokenService;
+  corsOrigins: string[];
+  maxBufferedBytes?: number;
+  maxConnectionsPerUser?: number;
+  heartbeatMs?: number;
+  authTimeoutMs?: number;
+}
+
+interface Client {
+  socket: WebSocket;
+  principal: Principal;
+  alive: boolean;
+}
+
+function originAllowed(request: FastifyRequest, corsOrigins: string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true; // not a browser: the token decides
+  if (corsOrigins.includes(origin)) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Promise<void> {
+  const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+  const maxPerUser = opts.maxConnectionsPerUser ?? 20;
+  const heartbeatMs = opts.heartbeatMs ?? 30_000;
+  const authTimeoutMs = opts.authTimeoutMs ?? 5_000;
+  const replay = new ReplayBuffer();
+  const clients = new Set<Client>();
+  const perUser = new Map<string, number>();
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  const send = (c: Client, payload: string) => {
+    if (c.socket.readyState !== c.socket.OPEN) return;
+    if (c.socket.bufferedAmount > maxBuffered) {
+      c.socket.close(WS_CLOSE.slow, 'too slow: events were not read fast enough');
+      return;
+    }
+    c.socket.send(payload);
+  };
+
+  const unsubscribe = await opts.services.bus.subscribe(EVENTS_CHANNEL, (event: BusEvent) => {
+    replay.append(event);
+    const payload = JSON.stringify(event);
+    for (const c of clients) send(c, payload);
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) {
+      if (!c.alive) {
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    await unsubscribe();
+    for (const c of clients) c.socket.close(1001, 'server shutting down');
+  });
+
+  app.get(
+    '/ws',
+    {
+      websocket: true,
+      config: { access: 'public' },
+      schema: { hide: true },
+      preValidation: async (request) => {
+        if (!originAllowed(request, opts.corsOrigins)) throw new AppError('ORIGIN_NOT_ALLOWED');
+      },
+    },
+    (socket: WebSocket, request: FastifyRequest) => {
+      let client: Client | null = null;
+      const timer = setTimeout(() => socket.close(WS_CLOSE.auth, 'no auth message'), authTimeoutMs);
+      socket.on('message', (raw: Buffer) => {
+        if (client) return; // after auth the feed is one-way
+        clearTimeout(timer);
+        let msg: { type?: unknown; token?: unknown; last_event_id?: unknown };
+        try {
+          msg = JSON.parse(raw.toString('utf8')) as typeof msg;
+        } catch {
+          socket.close(WS_CLOSE.auth, 'the first message must be {"type":"auth","token":…}');
+          return;
+        }
+        if (msg.type !== 'auth' || typeof msg.token !== 'string') {
+          socket.close(WS_CLOSE.auth, 'the first message must be {"type":"auth","token":…}');
+          return;
+        }
+        identify(app, opts.services, opts.tokens, msg.token).then(
+          (principal) => {
+            if (!allows('viewer', principal.role)) {
+              socket.close(WS_CLOSE.forbidden, 'this role may not read the feed');
+              return;
+            }
+            const n = perUser.get(principal.id) ?? 0;
+            if (n >= maxPerUser) {
+              socket.close(WS_CLOSE.tooMany, 'too many connections for this user');
+              return;
+            }
+            perUser.set(principal.id, n + 1);
+            const c: Client = { socket, principal, alive: true };
+            client = c;
+            socket.on('pong', () => (c.alive = true));
+            if (principal.exp) {
+              const ms = principal.exp * 1000 - Date.now();
+              const t = setTimeout(() => socket.close(WS_CLOSE.auth, 'token expired'), Math.max(0, ms));
+              t.unref();
+              socket.once('close', () => clearTimeout(t));
+            }
+            send(c, JSON.stringify({ type: 'hello', role: principal.role, name: principal.name }));
+            if (typeof msg.last_event_id === 'string' && msg.last_event_id.length > 0) {
+              const missed = replay.since(msg.last_event_id);
+              if (missed === null) send(c, JSON.stringify({ type: 'resync' }));
+              else for (const e of missed) send(c, JSON.stringify(e));
+            }
+            clients.add(c);
+          },
+          (e: unknown) => {
+            request.log.info({ err: e }, 'websocket auth refused');
+            socket.close(WS_CLOSE.auth, e instanceof AppError ? e.code : 'TOKEN_INVALID');
+          },
+        );
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (client) {
+          clients.delete(client);
+          const n = (perUser.get(client.principal.id) ?? 1) - 1;
+          if (n <= 0) perUser.delete(client.principal.id);
+          else perUser.set(client.principal.id, n);
+        }
+      });
+      socket.on('error', () => socket.terminate());
+    },
+  );
+}
