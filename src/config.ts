@@ -138,10 +138,50 @@ export const ENV_SPEC = {
     default: '7',
     doc: 'Daily flow partitions created ahead of time.',
   },
+  HEALTH_PORT: {
+    schema: intIn(1, 65535).optional(),
+    default: undefined,
+    doc: 'worker and collector roles: serve /healthz, /readyz and /metrics on this port (the api role uses PORT).',
+  },
   DEMO: {
     schema: z.enum(['auto', 'on', 'off']),
     default: 'auto',
     doc: '`iotsec start` demo network: auto runs it when no real source is configured.',
+  },
+  NVD_SYNC: {
+    schema: z.enum(['off', 'on']),
+    default: 'off',
+    doc: 'Worker job: sync NVD CVEs (incremental, resumable) and the CISA KEV catalog, then re-match devices.',
+  },
+  NVD_API_KEY: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'NVD API key: 50 instead of 5 requests per 30 s. Never logged.',
+  },
+  NVD_API_URL: {
+    schema: z.url(),
+    default: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
+    doc: 'NVD CVE API 2.0 endpoint.',
+  },
+  KEV_URL: {
+    schema: z.url(),
+    default: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
+    doc: 'CISA Known Exploited Vulnerabilities catalog (JSON).',
+  },
+  NVD_SYNC_INTERVAL_HOURS: {
+    schema: intIn(1, 8760),
+    default: '24',
+    doc: 'Hours between two NVD/KEV syncs when NVD_SYNC=on.',
+  },
+  MODEL_DRIFT_PSI_THRESHOLD: {
+    schema: z.coerce.number().min(0.01).max(10),
+    default: '0.2',
+    doc: 'PSI of a model input feature (recent inputs vs training data) above which a model_drift alert is raised.',
+  },
+  MODEL_RETRAIN_HOURS: {
+    schema: z.coerce.number().min(0).max(8760),
+    default: '0',
+    doc: 'Retrain the models that can train from stored traffic (anomaly) every this many hours; 0 = off.',
   },
 } as const;
 
@@ -171,7 +211,15 @@ export interface Config {
   uploadMaxBytes: number;
   flowRetentionDays: number;
   partitionPremakeDays: number;
+  healthPort: number | undefined;
   demo: 'auto' | 'on' | 'off';
+  nvdSync: 'off' | 'on';
+  nvdApiKey: string | undefined;
+  nvdApiUrl: string;
+  kevUrl: string;
+  nvdSyncIntervalHours: number;
+  modelDriftPsiThreshold: number;
+  modelRetrainHours: number;
 }
 
 export class ConfigError extends Error {
@@ -227,6 +275,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadMaxBytes: read(env, 'UPLOAD_MAX_BYTES'),
     flowRetentionDays: read(env, 'FLOW_RETENTION_DAYS'),
     partitionPremakeDays: read(env, 'PARTITION_PREMAKE_DAYS'),
+    healthPort: read(env, 'HEALTH_PORT'),
     demo: read(env, 'DEMO'),
+    nvdSync: read(env, 'NVD_SYNC'),
+    nvdApiKey: read(env, 'NVD_API_KEY'),
+    nvdApiUrl: read(env, 'NVD_API_URL'),
+    kevUrl: read(env, 'KEV_URL'),
+    nvdSyncIntervalHours: read(env, 'NVD_SYNC_INTERVAL_HOURS'),
+    modelDriftPsiThreshold: read(env, 'MODEL_DRIFT_PSI_THRESHOLD'),
+    modelRetrainHours: read(env, 'MODEL_RETRAIN_HOURS'),
   };
 }

@@ -12,6 +12,10 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'No such route.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'The method is not allowed on this route.' },
   INVALID_CURSOR: { status: 400, message: 'The pagination cursor is not valid.' },
+  INVALID_CAPTURE: {
+    status: 400,
+    message: 'The upload is not a pcap, pcapng, Zeek log or Suricata EVE file.',
+  },
   // Authentication and authorization
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
   INVALID_CREDENTIALS: { status: 401, message: 'Wrong username or password.' },
@@ -41,6 +45,20 @@ export const ERROR_CATALOGUE = {
   SOURCE_NOT_FOUND: { status: 404, message: 'No such source.' },
   JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   CONFLICT: { status: 409, message: 'The resource was changed by someone else.' },
+  MODEL_ARTIFACT_MISSING: { status: 409, message: 'The model artifact file is missing.' },
+  MODEL_ARTIFACT_INVALID: { status: 409, message: 'The model artifact cannot be read by its algorithm.' },
+  MODEL_CHECKSUM_MISMATCH: {
+    status: 409,
+    message: 'The model artifact does not match its recorded checksum.',
+  },
+  FEATURE_SET_MISMATCH: {
+    status: 409,
+    message: 'The model was trained on another feature set than the one it is used with.',
+  },
+  MODEL_NO_PRODUCTION: { status: 409, message: 'The task has no production model.' },
+  MODEL_NO_PREVIOUS: { status: 409, message: 'There is no earlier production model to roll back to.' },
+  MODEL_INVALID_STATE: { status: 409, message: 'The model is not in a state that allows this change.' },
+  MODEL_TRAINER_UNAVAILABLE: { status: 400, message: 'No trainer is available for that task or algorithm.' },
   // Dependencies
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry shortly.' },
   REDIS_UNAVAILABLE: { status: 503, message: 'Redis is unavailable; retry shortly.' },

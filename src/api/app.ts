@@ -25,11 +25,15 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes } from './routes/models.js';
 import { sourceRoutes } from './routes/sources.js';
 import { trafficRoutes } from './routes/traffic.js';
 import { userRoutes } from './routes/users.js';
+import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { webRoutes } from './web.js';
+import { registerWsHub } from './ws/hub.js';
 
 export interface BuildOptions {
   /** Shared services; when omitted the app opens its own from the config and closes them on close(). */
@@ -165,7 +169,11 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     dataDir: config.dataDir,
     uploadMaxBytes: config.uploadMaxBytes,
   });
+  await registerWsHub(app, { services, tokens, corsOrigins: config.corsOrigins });
   await app.register(dashboardRoutes, { prefix: '/api/v1/dashboard', services });
+  await app.register(modelRoutes, { prefix: '/api/v1/models', services, config, metrics });
+  await app.register(jobRoutes, { prefix: '/api/v1/jobs', services });
+  await app.register(vulnerabilityRoutes, { prefix: '/api/v1', services });
   await app.register(webRoutes); // the dashboard (web/dist) and its SPA fallback: register last
 
   return app;

@@ -6,12 +6,14 @@ import { audit } from './commands/audit.js';
 import { ingest } from './commands/ingest.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
+import { models } from './commands/models.js';
 import { serve, start, worker } from './commands/roles.js';
 import { users } from './commands/users.js';
+import { vulns } from './commands/vulns.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** Every command, in the order `iotsec --help` lists them. */
-export const COMMANDS: Command[] = [start, serve, worker, migrate, ingest, users, keys, audit];
+export const COMMANDS: Command[] = [start, serve, worker, migrate, ingest, users, keys, models, vulns, audit];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

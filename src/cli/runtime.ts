@@ -3,9 +3,12 @@ import { buildApp } from '../api/app.js';
 import { ensureWebBuild } from '../api/web.js';
 import { openServices, type Services } from '../api/context.js';
 import { generatePassword } from '../auth/passwords.js';
+import { startHealthServer } from './health-server.js';
 import type { Config } from '../config.js';
 import { startIngestJobs } from '../worker/ingest-jobs.js';
 import { startMaintenance } from '../worker/maintenance.js';
+import { startTraining } from '../worker/training.js';
+import { startVulnWorker } from '../vulns/service/jobs.js';
 
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid } });
@@ -46,6 +49,8 @@ export async function startApiRole(config: Config, services: Services, log: Logg
 export async function startWorkerRole(config: Config, services: Services, log: Logger): Promise<RoleHandle> {
   const wlog = log.child({ role: 'worker' });
   const stops = [await startMaintenance(services, config, wlog), await startIngestJobs(services, wlog)];
+  stops.push(await startTraining(services, config, wlog));
+  stops.push(await startVulnWorker(services, config, wlog));
   log.info('worker running');
   return {
     name: 'worker',
@@ -62,13 +67,17 @@ export async function startWorkerRole(config: Config, services: Services, log: L
 export async function runRoles(
   config: Config,
   starters: ((services: Services, log: Logger) => Promise<RoleHandle>)[],
-  opts: { bootstrap: boolean },
+  opts: { bootstrap: boolean; healthServer?: boolean },
 ): Promise<number> {
   const log = createLogger(config);
   const services = await openServices(config, log);
   const handles: RoleHandle[] = [];
   try {
     if (opts.bootstrap) await bootstrapAdmin(services, config);
+    if (opts.healthServer && config.healthPort !== undefined) {
+      const server = await startHealthServer(services, config.healthPort, config.host);
+      handles.push({ name: 'health', stop: () => new Promise<void>((r) => server.close(() => r())) });
+    }
     for (const start of starters) handles.push(await start(services, log));
   } catch (e) {
     for (const h of handles.reverse()) await h.stop().catch(() => undefined);

@@ -63,7 +63,10 @@ Options:
     const { values } = parse(argv, {}, false);
     if (values.help) return help(this);
     const config = loadConfig();
-    return runRoles(config, [(s, log) => startWorkerRole(config, s, log)], { bootstrap: false });
+    return runRoles(config, [(s, log) => startWorkerRole(config, s, log)], {
+      bootstrap: false,
+      healthServer: true,
+    });
   },
 };
 
