@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { StoreLockedError } from '../store/db.js';
 import type { Command } from './args.js';
 import { audit } from './commands/audit.js';
+import { collect } from './commands/collect.js';
 import { ingest } from './commands/ingest.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
@@ -13,7 +14,19 @@ import { vulns } from './commands/vulns.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** Every command, in the order `iotsec --help` lists them. */
-export const COMMANDS: Command[] = [start, serve, worker, migrate, ingest, users, keys, models, vulns, audit];
+export const COMMANDS: Command[] = [
+  start,
+  serve,
+  worker,
+  collect,
+  migrate,
+  ingest,
+  users,
+  keys,
+  models,
+  vulns,
+  audit,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -4,6 +4,7 @@ import { ensureWebBuild } from '../api/web.js';
 import { openServices, type Services } from '../api/context.js';
 import { generatePassword } from '../auth/passwords.js';
 import { startHealthServer } from './health-server.js';
+import { Collector, type SourceSpec } from '../collector/collector.js';
 import type { Config } from '../config.js';
 import { startIngestJobs } from '../worker/ingest-jobs.js';
 import { startMaintenance } from '../worker/maintenance.js';
@@ -58,6 +59,18 @@ export async function startWorkerRole(config: Config, services: Services, log: L
       for (const stop of stops) await stop();
     },
   };
+}
+
+export async function startCollectorRole(
+  config: Config,
+  services: Services,
+  log: Logger,
+  cliSources: SourceSpec[] = [],
+): Promise<RoleHandle> {
+  const collector = new Collector(services, log.child({ role: 'collector' }));
+  await collector.start(cliSources);
+  log.info({ sources: collector.sources.map((s) => s.spec.name) }, 'collector running');
+  return { name: 'collector', stop: () => collector.stop() };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config.js';
 import { parse, type Command } from '../args.js';
-import { runRoles, startApiRole, startWorkerRole } from '../runtime.js';
+import { runRoles, startApiRole, startCollectorRole, startWorkerRole } from '../runtime.js';
 import { UsageError } from '../errors.js';
 
 export const start: Command = {
@@ -25,7 +25,11 @@ Options:
     if (values['no-demo']) config.demo = 'off';
     return runRoles(
       config,
-      [(s, log) => startWorkerRole(config, s, log), (s, log) => startApiRole(config, s, log)],
+      [
+        (s, log) => startWorkerRole(config, s, log),
+        (s, log) => startCollectorRole(config, s, log),
+        (s, log) => startApiRole(config, s, log),
+      ],
       { bootstrap: true },
     );
   },
