@@ -3,12 +3,15 @@ import { AppError } from '../errors.js';
 import { StoreLockedError } from '../store/db.js';
 import type { Command } from './args.js';
 import { audit } from './commands/audit.js';
+import { backup, restore } from './commands/backup.js';
+import { classify } from './commands/classify.js';
 import { collect } from './commands/collect.js';
 import { ingest } from './commands/ingest.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { models } from './commands/models.js';
 import { serve, start, worker } from './commands/roles.js';
+import { train } from './commands/train.js';
 import { users } from './commands/users.js';
 import { vulns } from './commands/vulns.js';
 import { EXIT, UsageError } from './errors.js';
@@ -21,11 +24,15 @@ export const COMMANDS: Command[] = [
   collect,
   migrate,
   ingest,
+  classify,
+  train,
   users,
   keys,
   models,
   vulns,
   audit,
+  backup,
+  restore,
 ];
 
 function usage(): string {

@@ -39,6 +39,8 @@ export interface Store {
   readonly readDb: Db;
   ping(): Promise<void>;
   migrate(): Promise<void>;
+  /** Embedded only: a consistent tar.gz snapshot of the whole database directory (for backups). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -138,8 +140,9 @@ class PgStore implements Store {
  * (pid inside) for as long as the store is open. A lock left by a dead process is taken over.
  */
 function acquireDirLock(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
-  const lockPath = join(dir, 'iotsec.lock');
+  // Beside the directory, not inside it, so a dump of the directory never carries the lock.
+  mkdirSync(dirname(dir), { recursive: true });
+  const lockPath = `${dir}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
@@ -216,6 +219,10 @@ class PgliteStore implements Store {
 
   async ping(): Promise<void> {
     await this.client.query('SELECT 1');
+  }
+
+  async dumpDataDir(): Promise<Blob> {
+    return this.client.dumpDataDir('gzip');
   }
 
   async migrate(): Promise<void> {
