@@ -1,0 +1,66 @@
+import { ApiClient, type Role, type TokenPair } from '../api/client';
+
+export interface Call {
+  method: string;
+  path: string;
+  auth: string | null;
+  body: unknown;
+}
+
+type Handler = (call: Call) => { status: number; body?: unknown } | undefined;
+
+export const json = (status: number, body?: unknown) => ({ status, body });
+
+/** A fetch double routed by "METHOD /path"; records every call. Unknown routes answer the API's 404. */
+export function fakeFetch(handler: Handler) {
+  const calls: Call[] = [];
+  const fetchImpl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input), 'http://localhost');
+    const headers = (init?.headers ?? {}) as Record<string, string>;
+    const call: Call = {
+      method: init?.method ?? 'GET',
+      path: url.pathname.replace(/^\/api\/v1/, '') + url.search,
+      auth: headers.authorization ?? null,
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
+    calls.push(call);
+    const r =
+      handler(call) ?? json(404, { error: { code: 'NOT_FOUND', message: `No route ${call.method}` } });
+    return new Response(r.status === 204 || r.body === undefined ? null : JSON.stringify(r.body), {
+      status: r.status,
+      headers: { 'content-type': 'application/json' },
+    });
+  };
+  return { fetch: fetchImpl as typeof fetch, calls };
+}
+
+export function pair(n: number, role: Role = 'admin', expiresIn = 900): TokenPair {
+  return {
+    access_token: `access-${n}`,
+    refresh_token: `refresh-${n}`,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    user: { id: `u-${role}`, username: role === 'admin' ? 'admin' : `a-${role}`, role },
+  };
+}
+
+export class MemoryStorage {
+  private m = new Map<string, string>();
+  getItem(k: string) {
+    return this.m.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, v);
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+}
+
+/** A client already logged in as `role`, answering other requests with `handler`. */
+export async function loggedInClient(role: Role, handler: Handler) {
+  const f = fakeFetch((c) => (c.path === '/auth/login' ? json(200, pair(1, role)) : handler(c)));
+  const client = new ApiClient({ fetch: f.fetch, storage: new MemoryStorage() });
+  await client.login('someone', 'password-password');
+  return { client, calls: f.calls };
+}
