@@ -133,6 +133,21 @@ export const ENV_SPEC = {
     default: '30',
     doc: 'Daily flow partitions older than this (by flow time) are dropped; 0 keeps everything.',
   },
+  ROLLUP_RETENTION_DAYS: {
+    schema: intIn(0, 36_500),
+    default: '400',
+    doc: 'Per-minute traffic rollups older than this are deleted; 0 keeps everything.',
+  },
+  ALERT_RETENTION_DAYS: {
+    schema: intIn(0, 36_500),
+    default: '365',
+    doc: 'Resolved and false-positive alerts last seen longer ago than this are deleted; 0 keeps everything.',
+  },
+  AUDIT_RETENTION_DAYS: {
+    schema: intIn(0, 36_500),
+    default: '0',
+    doc: 'Audit rows older than this are pruned (the hash chain stays verifiable from an anchor); 0 keeps all.',
+  },
   PARTITION_PREMAKE_DAYS: {
     schema: intIn(1, 90),
     default: '7',
@@ -183,6 +198,11 @@ export const ENV_SPEC = {
     default: '0',
     doc: 'Retrain the models that can train from stored traffic (anomaly) every this many hours; 0 = off.',
   },
+  DEVICE_OFFLINE_MINUTES: {
+    schema: intIn(1, 525600),
+    default: '10',
+    doc: 'A device not seen for this many minutes is offline.',
+  },
 } as const;
 
 export type EnvName = keyof typeof ENV_SPEC;
@@ -211,6 +231,9 @@ export interface Config {
   uploadMaxBytes: number;
   flowRetentionDays: number;
   partitionPremakeDays: number;
+  rollupRetentionDays: number;
+  alertRetentionDays: number;
+  auditRetentionDays: number;
   healthPort: number | undefined;
   demo: 'auto' | 'on' | 'off';
   nvdSync: 'off' | 'on';
@@ -220,6 +243,7 @@ export interface Config {
   nvdSyncIntervalHours: number;
   modelDriftPsiThreshold: number;
   modelRetrainHours: number;
+  deviceOfflineMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -275,6 +299,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadMaxBytes: read(env, 'UPLOAD_MAX_BYTES'),
     flowRetentionDays: read(env, 'FLOW_RETENTION_DAYS'),
     partitionPremakeDays: read(env, 'PARTITION_PREMAKE_DAYS'),
+    rollupRetentionDays: read(env, 'ROLLUP_RETENTION_DAYS'),
+    alertRetentionDays: read(env, 'ALERT_RETENTION_DAYS'),
+    auditRetentionDays: read(env, 'AUDIT_RETENTION_DAYS'),
     healthPort: read(env, 'HEALTH_PORT'),
     demo: read(env, 'DEMO'),
     nvdSync: read(env, 'NVD_SYNC'),
@@ -284,5 +311,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nvdSyncIntervalHours: read(env, 'NVD_SYNC_INTERVAL_HOURS'),
     modelDriftPsiThreshold: read(env, 'MODEL_DRIFT_PSI_THRESHOLD'),
     modelRetrainHours: read(env, 'MODEL_RETRAIN_HOURS'),
+    deviceOfflineMinutes: read(env, 'DEVICE_OFFLINE_MINUTES'),
   };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../store/db.js';
-import { auditLog } from '../store/schema.js';
+import { auditLog, settings } from '../store/schema.js';
 import { canonicalJson } from './canonical.js';
 
 /**
@@ -75,7 +75,12 @@ export class AuditLog {
       // One writer at a time keeps the chain linear across processes.
       await t.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`);
       const last = await t.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
-      const prevHash = last[0]?.hash ?? GENESIS;
+      let prevHash = last[0]?.hash;
+      if (prevHash === undefined) {
+        // Empty table: the first row chains to the anchor left by retention pruning, if any.
+        const [anchor] = await t.select().from(settings).where(eq(settings.key, 'audit_anchor'));
+        prevHash = (anchor?.value as { hash?: string } | undefined)?.hash ?? GENESIS;
+      }
       const row = {
         at: new Date(),
         actorId: entry.actorId ?? null,
@@ -110,12 +115,41 @@ export class AuditLog {
   }
 
   /**
+   * Retention: deletes rows older than `before`, keeping the chain verifiable. The hash of the last pruned
+   * row is kept as the anchor (settings key audit_anchor) that the first remaining row must chain to.
+   */
+  async prune(before: Date): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`);
+      const [last] = await tx
+        .select({ id: auditLog.id, hash: auditLog.hash })
+        .from(auditLog)
+        .where(lt(auditLog.at, before))
+        .orderBy(desc(auditLog.id))
+        .limit(1);
+      if (!last) return 0;
+      const deleted = await tx
+        .delete(auditLog)
+        .where(lte(auditLog.id, last.id))
+        .returning({ id: auditLog.id });
+      const anchor = { after_id: last.id, hash: last.hash };
+      await tx
+        .insert(settings)
+        .values({ key: 'audit_anchor', value: anchor })
+        .onConflictDoUpdate({ target: settings.key, set: { value: anchor, updatedAt: new Date() } });
+      return deleted.length;
+    });
+  }
+
+  /**
    * Walks the whole chain in id order. Returns the first broken row, or null when every row's hash
    * matches its content and its predecessor.
    */
   async verify(): Promise<{ checked: number; broken: { id: number; reason: string } | null }> {
-    let prev = GENESIS;
-    let lastId = 0;
+    const [anchorRow] = await this.db.select().from(settings).where(eq(settings.key, 'audit_anchor'));
+    const anchor = anchorRow?.value as { after_id: number; hash: string } | undefined;
+    let prev = anchor?.hash ?? GENESIS;
+    let lastId = anchor?.after_id ?? 0;
     let checked = 0;
     for (;;) {
       const rows = (await this.db

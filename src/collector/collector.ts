@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import { StreamSink } from '../ingest/stream-sink.js';
+import { LiveCapture } from '../sources/live/capture.js';
 import { NetflowCollector } from '../sources/netflow/collector.js';
 import { sources } from '../store/schema.js';
 import { WatchFolder } from './watch-folder.js';
@@ -54,6 +55,32 @@ const starters: Partial<Record<LiveKind, SourceStarter>> = {
     const addr = await collector.start();
     log.info({ source: spec.name, port: addr.port }, 'NetFlow/IPFIX collector listening');
     const c = collector;
+    return {
+      stop: async () => {
+        await c.stop();
+        await sink.close();
+      },
+    };
+  },
+  live: async (services, id, spec, log) => {
+    let capture: LiveCapture | null = null;
+    const sink = new StreamSink(services, {
+      sourceId: id,
+      log,
+      stats: () => ({ ...(capture?.stats() ?? {}) }),
+    });
+    capture = new LiveCapture({
+      iface: String(spec.config.interface),
+      ...(typeof spec.config.filter === 'string' ? { filter: spec.config.filter } : {}),
+      onItems: (items) => sink.push(items),
+      onError: (e) => {
+        log.error({ code: e.code }, e.message);
+        void setStatus(services, id, 'error', `${e.code}: ${e.message}`).catch(() => undefined);
+      },
+    });
+    await capture.start();
+    log.info({ source: spec.name, interface: spec.config.interface }, 'live capture running');
+    const c = capture;
     return {
       stop: async () => {
         await c.stop();

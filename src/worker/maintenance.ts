@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import type { Config } from '../config.js';
 import { PartitionManager } from '../store/partitions.js';
-import { refreshTokens } from '../store/schema.js';
-import { lt, or } from 'drizzle-orm';
+import { alerts, refreshTokens, trafficRollups } from '../store/schema.js';
+import { and, inArray, lt, or } from 'drizzle-orm';
 
 export const MAINTENANCE_QUEUE = 'maintenance';
 
@@ -21,14 +21,45 @@ export async function runMaintenance(services: Services, config: Config, now = n
       or(lt(refreshTokens.expiresAt, now), lt(refreshTokens.revokedAt, new Date(now.getTime() - 86_400_000))),
     )
     .returning({ id: refreshTokens.id });
-  if (dropped.length > 0) {
+  const day = 86_400_000;
+  let rollups = 0;
+  let alertsDeleted = 0;
+  let auditPruned = 0;
+  if (config.rollupRetentionDays > 0) {
+    const r = await services.store.db
+      .delete(trafficRollups)
+      .where(lt(trafficRollups.minute, new Date(now.getTime() - config.rollupRetentionDays * day)))
+      .returning({ d: trafficRollups.deviceId });
+    rollups = r.length;
+  }
+  if (config.alertRetentionDays > 0) {
+    const r = await services.store.db
+      .delete(alerts)
+      .where(
+        and(
+          inArray(alerts.status, ['resolved', 'false_positive']),
+          lt(alerts.lastSeen, new Date(now.getTime() - config.alertRetentionDays * day)),
+        ),
+      )
+      .returning({ id: alerts.id });
+    alertsDeleted = r.length;
+  }
+  if (config.auditRetentionDays > 0) {
+    auditPruned = await services.audit.prune(new Date(now.getTime() - config.auditRetentionDays * day));
+  }
+  if (dropped.length > 0 || rollups > 0 || alertsDeleted > 0 || auditPruned > 0) {
     await services.audit.record({
       actor: 'system',
-      action: 'retention.drop_partitions',
-      details: { partitions: dropped, retention_days: config.flowRetentionDays },
+      action: 'retention.run',
+      details: {
+        flow_partitions_dropped: dropped,
+        rollups_deleted: rollups,
+        alerts_deleted: alertsDeleted,
+        audit_rows_pruned: auditPruned,
+      },
     });
   }
-  return { dropped, purgedTokens: purged.length };
+  return { dropped, purgedTokens: purged.length, rollups, alertsDeleted, auditPruned };
 }
 
 export async function startMaintenance(services: Services, config: Config, log: Logger) {

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { emptyRecord } from '../../wire/flowexport/fields.js';
+import { NetflowCollector } from './collector.js';
+import { flowExportToIngest } from './convert.js';
+
+/** An IPFIX message (domain 1) holding one data set for template 256, which was never sent. */
+function orphanDataSet(seq: number): Uint8Array {
+  const b = Buffer.alloc(16 + 8);
+  b.writeUInt16BE(10, 0);
+  b.writeUInt16BE(b.length, 2);
+  b.writeUInt32BE(1_700_000_000, 4);
+  b.writeUInt32BE(seq, 8);
+  b.writeUInt32BE(1, 12);
+  b.writeUInt16BE(256, 16);
+  b.writeUInt16BE(8, 18);
+  b.writeUInt32BE(0x0a000001, 20);
+  return new Uint8Array(b);
+}
+
+describe('NetflowCollector (no socket)', () => {
+  it('rate-limited warnings per exporter (fake clock), direct handle()', () => {
+    let now = 0;
+    const warns: object[] = [];
+    const c = new NetflowCollector({
+      port: 0,
+      onItems: () => {},
+      log: { warn: (o) => warns.push(o) },
+      now: () => now,
+    });
+    for (let i = 0; i < 50; i++) c.handle(Uint8Array.of(0, 7, 0, 0), '10.0.0.1');
+    c.handle(Uint8Array.of(0), '10.0.0.2');
+    expect(warns.length).toBe(2);
+    now = 10_001;
+    c.handle(Uint8Array.of(0, 7), '10.0.0.1');
+    expect(warns.length).toBe(3);
+    expect(warns[2]).toMatchObject({ exporter: '10.0.0.1', suppressed: 49 });
+    expect(c.stats().errors).toEqual({ unsupported: 51, truncated: 1 });
+    c.handle(Uint8Array.of(0, 5), '::ffff:10.0.0.3');
+    expect(c.stats().exporters.map((e) => e.exporter)).toContain('10.0.0.3');
+  });
+
+  it('pending data sets: capped per exporter, dropped after the timeout and at stop()', async () => {
+    let now = 0;
+    const c = new NetflowCollector({ port: 0, onItems: () => {}, maxPendingPerExporter: 2, now: () => now });
+    for (let i = 0; i < 3; i++) c.handle(orphanDataSet(i), '10.0.0.1');
+    expect(c.stats()).toMatchObject({ pendingSets: 2, pendingDropped: 1, errors: { pending_overflow: 1 } });
+    now = 5000;
+    c.handle(orphanDataSet(3), '10.0.0.2');
+    await c.stop();
+    expect(c.stats()).toMatchObject({ pendingSets: 0, pendingDropped: 4, errors: { pending_timeout: 3 } });
+  });
+});
+
+describe('FlowExportRecord → IngestFlow', () => {
+  const rec = (over: Partial<ReturnType<typeof emptyRecord>>): ReturnType<typeof emptyRecord> => ({
+    ...emptyRecord(10, 'x', 0),
+    exportTimeSec: 1_700_000_000,
+    srcAddr: '192.168.1.10',
+    dstAddr: '192.168.1.1',
+    ...over,
+  });
+
+  it('TCP with MACs, VLAN, flow end reason and times', () => {
+    const f = flowExportToIngest(
+      rec({
+        protocol: 6,
+        srcPort: 40000,
+        dstPort: 443,
+        tcpFlags: 0x1b,
+        octets: 1000,
+        packets: 10,
+        startMs: 1_699_999_999_000,
+        endMs: 1_699_999_999_500,
+        extra: { 56: 0xaabbcc000001, 80: 0xaabbcc000002, 58: 20, 136: 3 },
+      }),
+    );
+    expect(f).toMatchObject({
+      tsStart: 1_699_999_999_000_000,
+      tsEnd: 1_699_999_999_500_000,
+      proto: 6,
+      appProto: 'tls',
+      bytesOut: 1000,
+      packetsOut: 10,
+      bytesIn: 0,
+      tcpFlagsOut: 0x1b,
+      connState: 'OTH',
+      srcMac: 'aa:bb:cc:00:00:01',
+      dstMac: 'aa:bb:cc:00:00:02',
+      vlan: 20,
+      closeReason: 'fin',
+    });
+  });
+
+  it('ICMP type/code from the destination port (v5/v9) or icmpTypeCode (IPFIX); no time → export time', () => {
+    const v9 = flowExportToIngest(rec({ protocol: 1, srcPort: 0, dstPort: 0x0800 }));
+    expect(v9).toMatchObject({
+      srcPort: 8,
+      dstPort: 0,
+      tsStart: 1_700_000_000_000_000,
+      tsEnd: 1_700_000_000_000_000,
+    });
+    const ipfix = flowExportToIngest(
+      rec({ protocol: 1, srcPort: null, dstPort: null, extra: { 32: 0x0303 } }),
+    );
+    expect(ipfix).toMatchObject({ srcPort: 3, dstPort: 3 });
+    // Echo request and reply of one exchange share the Community ID.
+    const reply = flowExportToIngest(
+      rec({ protocol: 1, srcAddr: '192.168.1.1', dstAddr: '192.168.1.10', srcPort: 0, dstPort: 0 }),
+    );
+    expect(reply?.communityId).toBe(v9?.communityId);
+  });
+
+  it('records without usable addresses are rejected', () => {
+    expect(flowExportToIngest(rec({ srcAddr: null }))).toBeNull();
+    expect(flowExportToIngest(rec({ dstAddr: '2001:db8::1' }))).toBeNull();
+    expect(flowExportToIngest(rec({ protocol: 47, srcPort: 5, dstPort: 6 }))).toMatchObject({
+      srcPort: null,
+      dstPort: null,
+    });
+  });
+});

@@ -1,0 +1,101 @@
+/** FlowExportRecord (NetFlow v5/v9, IPFIX; one direction) → IngestFlow. */
+import { appProtoByPort } from '../../flows/app-proto.js';
+import type { CloseReason } from '../../flows/types.js';
+import { macToString } from '../../wire/dns/addr.js';
+import type { FlowExportRecord } from '../../wire/flowexport/decode.js';
+import type { IngestFlow } from '../types.js';
+import { communityIdOf, parseIp } from '../zeek/values.js';
+
+// IANA information elements read from FlowExportRecord.extra.
+const IE_SOURCE_MAC = 56;
+const IE_VLAN_ID = 58;
+const IE_DESTINATION_MAC = 80;
+const IE_ICMP_TYPE_CODE_V4 = 32;
+const IE_ICMP_TYPE_CODE_V6 = 139;
+const IE_ICMP_TYPE_V4 = 176;
+const IE_ICMP_CODE_V4 = 177;
+const IE_ICMP_TYPE_V6 = 178;
+const IE_ICMP_CODE_V6 = 179;
+const IE_FLOW_END_REASON = 136;
+
+/** IPFIX flowEndReason (IE 136) → our close reason. */
+function closeReasonOf(v: number | undefined): CloseReason {
+  switch (v) {
+    case 2:
+      return 'active';
+    case 3:
+      return 'fin';
+    case 4:
+      return 'end';
+    case 5:
+      return 'evicted';
+    default:
+      return 'idle';
+  }
+}
+
+/**
+ * Converts one exported (unidirectional) record. The record's source is taken as originator; counts go to
+ * the "out" side (bytesOut = octets, which exporters count as IP bytes), the "in" side stays 0. ICMP type/code
+ * come from icmpTypeCode* (IPFIX) or the destination port (NetFlow v5/v9 put type << 8 | code there), and
+ * become srcPort = type, dstPort = code like Zeek. Returns null when the record has no usable addresses.
+ */
+export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | null {
+  if (r.srcAddr === null || r.dstAddr === null) return null;
+  const src = parseIp(r.srcAddr);
+  const dst = parseIp(r.dstAddr);
+  if (!src || !dst || src.bytes.length !== dst.bytes.length) return null;
+  const proto = r.protocol ?? 0;
+  let sport: number | null = r.srcPort;
+  let dport: number | null = r.dstPort;
+  if (proto === 1 || proto === 58) {
+    const v6 = proto === 58;
+    const type = r.extra[v6 ? IE_ICMP_TYPE_V6 : IE_ICMP_TYPE_V4];
+    const code = r.extra[v6 ? IE_ICMP_CODE_V6 : IE_ICMP_CODE_V4];
+    if (type !== undefined) {
+      sport = type & 0xff;
+      dport = (code ?? 0) & 0xff;
+    } else {
+      const tc = r.extra[v6 ? IE_ICMP_TYPE_CODE_V6 : IE_ICMP_TYPE_CODE_V4] ?? dport ?? 0;
+      sport = (tc >> 8) & 0xff;
+      dport = tc & 0xff;
+    }
+  } else if (proto !== 6 && proto !== 17 && proto !== 132) {
+    sport = null;
+    dport = null;
+  }
+  const tsStart = r.startMs !== null ? r.startMs * 1000 : r.exportTimeSec * 1_000_000;
+  const tsEnd = Math.max(tsStart, r.endMs !== null ? r.endMs * 1000 : tsStart);
+  const smac = r.extra[IE_SOURCE_MAC];
+  const dmac = r.extra[IE_DESTINATION_MAC];
+  const vlan = r.extra[IE_VLAN_ID];
+  return {
+    tsStart,
+    tsEnd,
+    srcIp: src.text,
+    dstIp: dst.text,
+    srcPort: sport,
+    dstPort: dport,
+    proto,
+    appProto: appProtoByPort(proto, dport ?? -1, sport ?? -1),
+    bytesOut: r.octets,
+    bytesIn: 0,
+    packetsOut: r.packets,
+    packetsIn: 0,
+    payloadBytesOut: 0,
+    payloadBytesIn: 0,
+    tcpFlagsOut: proto === 6 ? (r.tcpFlags ?? 0) & 0xff : 0,
+    tcpFlagsIn: 0,
+    connState: 'OTH',
+    communityId: communityIdOf(src, dst, proto, sport, dport, seed),
+    srcMac: smac !== undefined && smac > 0 ? macToString(smac) : null,
+    dstMac: dmac !== undefined && dmac > 0 ? macToString(dmac) : null,
+    vlan: vlan !== undefined && vlan > 0 && vlan <= 4095 ? vlan : null,
+    sni: null,
+    httpHost: null,
+    dnsNames: [],
+    closeReason: closeReasonOf(r.extra[IE_FLOW_END_REASON]),
+    uid: null,
+    label: null,
+  };
+}
