@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import { StoreLockedError } from '../store/db.js';
 import type { Command } from './args.js';
 import { audit } from './commands/audit.js';
+import { simulate } from './commands/simulate.js';
 import { backup, restore } from './commands/backup.js';
 import { classify } from './commands/classify.js';
 import { collect } from './commands/collect.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   collect,
   migrate,
   ingest,
+  simulate,
   classify,
   train,
   users,

@@ -66,9 +66,10 @@ export async function startCollectorRole(
   services: Services,
   log: Logger,
   cliSources: SourceSpec[] = [],
+  demo: 'auto' | 'on' | 'off' = 'off',
 ): Promise<RoleHandle> {
   const collector = new Collector(services, log.child({ role: 'collector' }));
-  await collector.start(cliSources);
+  await collector.start(cliSources, demo);
   log.info({ sources: collector.sources.map((s) => s.spec.name) }, 'collector running');
   return { name: 'collector', stop: () => collector.stop() };
 }

@@ -5,6 +5,7 @@ import { StreamSink } from '../ingest/stream-sink.js';
 import { LiveCapture } from '../sources/live/capture.js';
 import { NetflowCollector } from '../sources/netflow/collector.js';
 import { sources } from '../store/schema.js';
+import { startDemoSource } from './demo-source.js';
 import { WatchFolder } from './watch-folder.js';
 
 /**
@@ -39,6 +40,7 @@ export type SourceStarter = (
 ) => Promise<{ stop(): Promise<void> }>;
 
 const starters: Partial<Record<LiveKind, SourceStarter>> = {
+  demo: startDemoSource,
   netflow: async (services, id, spec, log) => {
     let collector: NetflowCollector | null = null;
     const sink = new StreamSink(services, {
@@ -150,9 +152,31 @@ export class Collector {
     private readonly pollMs = 15_000,
   ) {}
 
-  /** Starts the command-line sources (recorded in the table) and everything configured in the table. */
-  async start(cliSources: SourceSpec[]): Promise<void> {
+  /**
+   * Starts the command-line sources (recorded in the table) and everything configured in the table. The demo
+   * network runs with demo 'on', or with 'auto' when no real source (NetFlow, live, folder) is configured;
+   * with 'off' a demo source left from earlier is disabled.
+   */
+  async start(cliSources: SourceSpec[], demo: 'auto' | 'on' | 'off' = 'off'): Promise<void> {
     for (const spec of cliSources) await ensureSource(this.services, spec);
+    const real = await this.services.store.db
+      .select({ id: sources.id })
+      .from(sources)
+      .where(inArray(sources.kind, ['netflow', 'live', 'watch']))
+      .limit(1);
+    if (demo === 'on' || (demo === 'auto' && real.length === 0)) {
+      const demoId = await ensureSource(this.services, {
+        kind: 'demo',
+        name: 'Demo network (simulated)',
+        config: { seed: 1 },
+      });
+      await setStatus(this.services, demoId, 'configured');
+    } else {
+      await this.services.store.db
+        .update(sources)
+        .set({ status: 'disabled', updatedAt: new Date() })
+        .where(eq(sources.kind, 'demo'));
+    }
     await this.sync();
     this.timer = setInterval(() => {
       this.syncing ??= this.sync().finally(() => (this.syncing = null));

@@ -54,9 +54,13 @@ Options:
     for (const d of values.watch ?? [])
       specs.push({ kind: 'watch', name: `folder ${d}`, config: { directory: d } });
     const config = loadConfig();
-    return runRoles(config, [(s, log) => startCollectorRole(config, s, log, specs)], {
-      bootstrap: false,
-      healthServer: true,
-    });
+    return runRoles(
+      config,
+      [(s, log) => startCollectorRole(config, s, log, specs, config.demo === 'on' ? 'on' : 'off')],
+      {
+        bootstrap: false,
+        healthServer: true,
+      },
+    );
   },
 };

@@ -27,7 +27,7 @@ Options:
       config,
       [
         (s, log) => startWorkerRole(config, s, log),
-        (s, log) => startCollectorRole(config, s, log),
+        (s, log) => startCollectorRole(config, s, log, [], config.demo),
         (s, log) => startApiRole(config, s, log),
       ],
       { bootstrap: true },
