@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { devicesGroup } from './devices.js';
 import { ingestGroup } from './ingest.js';
+import { detectGroup } from './detect.js';
 import { machine, type BenchResult, type Group } from './harness.js';
 
 /**
@@ -8,7 +10,7 @@ import { machine, type BenchResult, type Group } from './harness.js';
  * on stdout (progress on stderr), and regenerates BENCHMARKS.md from bench/results.json, where each group
  * keeps the figures of its latest run.
  */
-const GROUPS: Group[] = [ingestGroup];
+const GROUPS: Group[] = [ingestGroup, devicesGroup, detectGroup];
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');

@@ -203,6 +203,29 @@ export const ENV_SPEC = {
     default: '10',
     doc: 'A device not seen for this many minutes is offline.',
   },
+  SYSLOG_URL: {
+    schema: z
+      .string()
+      .regex(/^(udp|tcp|tls):\/\/[^/\s]+$/, 'expected udp://host:port, tcp://host:port or tls://host:port')
+      .optional(),
+    default: undefined,
+    doc: 'Send every new alert to syslog: udp://host:514, tcp://host:514 (octet counting) or tls://host:6514.',
+  },
+  SYSLOG_FORMAT: {
+    schema: z.enum(['rfc5424', 'cef']),
+    default: 'rfc5424',
+    doc: 'Syslog message format: RFC 5424 with structured data, or ArcSight CEF in the message.',
+  },
+  WEBHOOK_URL: {
+    schema: z.url().optional(),
+    default: undefined,
+    doc: 'POST every new alert as JSON to this URL (retried with backoff).',
+  },
+  WEBHOOK_SECRET: {
+    schema: z.string().min(16).optional(),
+    default: undefined,
+    doc: 'HMAC-SHA256 key: webhook requests carry X-IoTSec-Signature: sha256=HMAC("<timestamp>.<body>"). Never logged.',
+  },
 } as const;
 
 export type EnvName = keyof typeof ENV_SPEC;
@@ -244,6 +267,10 @@ export interface Config {
   modelDriftPsiThreshold: number;
   modelRetrainHours: number;
   deviceOfflineMinutes: number;
+  syslogUrl: string | undefined;
+  syslogFormat: 'rfc5424' | 'cef';
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -312,5 +339,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelDriftPsiThreshold: read(env, 'MODEL_DRIFT_PSI_THRESHOLD'),
     modelRetrainHours: read(env, 'MODEL_RETRAIN_HOURS'),
     deviceOfflineMinutes: read(env, 'DEVICE_OFFLINE_MINUTES'),
+    syslogUrl: read(env, 'SYSLOG_URL'),
+    syslogFormat: read(env, 'SYSLOG_FORMAT'),
+    webhookUrl: read(env, 'WEBHOOK_URL'),
+    webhookSecret: read(env, 'WEBHOOK_SECRET'),
   };
 }

@@ -42,6 +42,7 @@ export const ERROR_CATALOGUE = {
   SUPPRESSION_NOT_FOUND: { status: 404, message: 'No such suppression.' },
   VULNERABILITY_NOT_FOUND: { status: 404, message: 'No such vulnerability.' },
   MODEL_NOT_FOUND: { status: 404, message: 'No such model.' },
+  RULE_NOT_FOUND: { status: 404, message: 'No such identification rule.' },
   SOURCE_NOT_FOUND: { status: 404, message: 'No such source.' },
   JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   CONFLICT: { status: 409, message: 'The resource was changed by someone else.' },

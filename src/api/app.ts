@@ -32,7 +32,10 @@ import { trafficRoutes } from './routes/traffic.js';
 import { userRoutes } from './routes/users.js';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { deviceRoutes } from './routes/devices.js';
 import { webRoutes } from './web.js';
+import { alertRoutes } from './routes/alerts.js';
+import { suppressionRoutes } from './routes/suppressions.js';
 import { registerWsHub } from './ws/hub.js';
 
 export interface BuildOptions {
@@ -174,6 +177,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(modelRoutes, { prefix: '/api/v1/models', services, config, metrics });
   await app.register(jobRoutes, { prefix: '/api/v1/jobs', services });
   await app.register(vulnerabilityRoutes, { prefix: '/api/v1', services });
+  await app.register(deviceRoutes, { prefix: '/api/v1/devices', services, config });
+  await app.register(alertRoutes, { prefix: '/api/v1/alerts', services, config });
+  await app.register(suppressionRoutes, { prefix: '/api/v1/suppressions', services });
   await app.register(webRoutes); // the dashboard (web/dist) and its SPA fallback: register last
 
   return app;

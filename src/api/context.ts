@@ -7,6 +7,7 @@ import { createBus } from '../bus/index.js';
 import type { Config } from '../config.js';
 import { openStore, type Store } from '../store/db.js';
 import { join } from 'node:path';
+import { configureIdentification } from '../devices/service.js';
 
 /** What every role of the process shares: the store, the bus, the KV and the domain services built on them. */
 export interface Services {
@@ -46,6 +47,7 @@ export function buildServices(store: Store, bus: Bus, kv: Kv): Services {
 /** Opens the store (and migrates it), the bus and the KV named by the config. */
 export async function openServices(config: Config, log?: FastifyBaseLogger): Promise<Services> {
   const onError = (what: string) => (err: Error) => log?.warn({ err }, `${what} connection error`);
+  configureIdentification({ dataDir: config.dataDir });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     databaseReadUrl: config.databaseReadUrl,

@@ -8,6 +8,7 @@ import { backup, restore } from './commands/backup.js';
 import { classify } from './commands/classify.js';
 import { collect } from './commands/collect.js';
 import { ingest } from './commands/ingest.js';
+import { detect } from './commands/detect.js';
 import { keys } from './commands/keys.js';
 import { migrate } from './commands/migrate.js';
 import { models } from './commands/models.js';
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   collect,
   migrate,
   ingest,
+  detect,
   simulate,
   classify,
   train,

@@ -74,8 +74,10 @@ describe.skipIf(!hasSharedData)('collector role', () => {
       return rows[0];
     });
     expect(row).toEqual({ src: '10.42.0.9', dst_port: 443, packets_out: 12, bytes_out: 3456 });
-    const src = (await s.services.store.db.execute(sql`SELECT status FROM sources WHERE kind = 'netflow'`))
-      .rows as { status: string }[];
+    const src = await queryRows<{ status: string }>(
+      s.services.store.db,
+      sql`SELECT status FROM sources WHERE kind = 'netflow'`,
+    );
     expect(src[0]?.status).toBe('running');
   });
 
@@ -102,11 +104,10 @@ describe.skipIf(!hasSharedData)('collector role', () => {
 
   it('starts a source configured through the API without a restart, and stops a deleted one', async () => {
     const other = 30000 + Math.floor(Math.random() * 20000);
-    const [row] = (
-      await s.services.store.db.execute(
-        sql`INSERT INTO sources (kind, name, config, status) VALUES ('netflow', 'added later', ${JSON.stringify({ port: other, host: '127.0.0.1' })}::jsonb, 'configured') RETURNING id`,
-      )
-    ).rows as { id: string }[];
+    const [row] = await queryRows<{ id: string }>(
+      s.services.store.db,
+      sql`INSERT INTO sources (kind, name, config, status) VALUES ('netflow', 'added later', ${JSON.stringify({ port: other, host: '127.0.0.1' })}::jsonb, 'configured') RETURNING id`,
+    );
     await until(async () => (collector.sources.some((x) => x.id === row?.id) ? true : undefined));
     await s.services.store.db.execute(sql`DELETE FROM sources WHERE id = ${row?.id}`);
     await until(async () => (collector.sources.some((x) => x.id === row?.id) ? undefined : true));

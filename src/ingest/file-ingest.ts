@@ -9,8 +9,10 @@ import type { Bus } from '../bus/types.js';
 import type { SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
+import { afterIngestBatch } from '../devices/service.js';
 import { captureItems } from './capture-items.js';
 import { IngestWriter, type NewDevice } from './writer.js';
+import { detectAfterCommit } from '../detect/live.js';
 
 /**
  * Ingests one file (pcap, pcapng, either gzipped) into the database. The file is a `sources` row (kind
@@ -213,8 +215,10 @@ export async function ingestFile(
       });
       summary.flows += res.flows;
       summary.observations += res.observations;
+      res.newDevices = await afterIngestBatch(deps, keep, res); // identity, signals, identification, alerts
       summary.new_devices += res.newDevices.length;
       await publishNewDevices(deps.bus, res.newDevices);
+      await detectAfterCommit(deps, keep, { sourceId });
       opts.afterCommit?.(flowIdx);
       opts.onProgress?.({
         file: path,

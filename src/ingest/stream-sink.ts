@@ -3,6 +3,8 @@ import type { Services } from '../api/context.js';
 import type { SourceItem } from '../sources/types.js';
 import { publishNewDevices } from './file-ingest.js';
 import { IngestWriter } from './writer.js';
+import { detectAfterCommit } from '../detect/live.js';
+import { afterIngestBatch } from '../devices/service.js';
 
 /**
  * The database side of a live source (NetFlow collector, live capture, demo network): items are buffered
@@ -76,8 +78,10 @@ export class StreamSink {
         this.failures = 0;
         this.written.flows += r.flows;
         this.written.observations += r.observations;
+        r.newDevices = await afterIngestBatch(this.services, items, r); // identity, signals, identification, alerts
         this.written.newDevices += r.newDevices.length;
         await publishNewDevices(this.services.bus, r.newDevices);
+        await detectAfterCommit(this.services, items, { sourceId: this.opts.sourceId, log: this.opts.log });
         this.opts.onFlushed?.({
           flows: r.flows,
           observations: r.observations,

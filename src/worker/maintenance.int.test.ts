@@ -22,7 +22,7 @@ describe.each(kinds)('maintenance and retention on %s stack', (kind) => {
     const pm = new PartitionManager(db);
     await pm.ensureFor([now.getTime() - 40 * DAY, now.getTime() - 2 * DAY]);
     await db.execute(sql`INSERT INTO devices (mac) VALUES ('00:11:22:33:44:55')`);
-    const [dev] = (await db.execute(sql`SELECT id::int8 AS id FROM devices`)).rows as { id: number }[];
+    const [dev] = await queryRows<{ id: number }>(db, sql`SELECT id::int8 AS id FROM devices`);
     for (const daysAgo of [40, 2]) {
       const t = new Date(now.getTime() - daysAgo * DAY).toISOString();
       await db.execute(
