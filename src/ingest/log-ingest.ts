@@ -14,6 +14,8 @@ import {
   type FileIngestOptions,
   type FileIngestSummary,
 } from './file-ingest.js';
+import { detectAfterCommit } from '../detect/live.js';
+import { afterIngestBatch } from '../devices/service.js';
 import { IngestWriter } from './writer.js';
 
 /**
@@ -82,11 +84,14 @@ export async function ingestLogFile(
       status: done ? 'done' : 'running',
       lastError: firstError ? `line ${firstError.line}: ${firstError.message}` : null,
     });
+    const written = pending;
     pending = [];
     summary.flows += res.flows;
     summary.observations += res.observations;
+    res.newDevices = await afterIngestBatch(deps, written, res);
     summary.new_devices += res.newDevices.length;
     await publishNewDevices(deps.bus, res.newDevices);
+    await detectAfterCommit(deps, written, { sourceId });
     opts.afterCommit?.(flowIdx);
     opts.onProgress?.({
       file,
