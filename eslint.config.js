@@ -4,7 +4,18 @@ import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'web/dist', 'web/dist.tmp-*', 'coverage', 'drizzle', 'bench/out'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'data',
+      'web/dist',
+      'web/dist.tmp-*',
+      'coverage',
+      'drizzle',
+      'bench/out',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

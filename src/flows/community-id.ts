@@ -3,7 +3,7 @@
  * "1:" + base64(SHA-1(seed(2) saddr daddr proto(1) pad(1) sport(2) dport(2))) with the endpoints ordered so
  * both directions hash the same; ICMP/ICMPv6 type/code are mapped to port equivalents.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const ICMP4_COUNTERPART: Record<number, number> = {
   8: 0, // echo → echo reply
@@ -106,7 +106,7 @@ export function communityId(input: CommunityIdInput): string {
     buf[o++] = (dport >> 8) & 0xff;
     buf[o++] = dport & 0xff;
   }
-  return `1:${createHash('sha1').update(buf).digest('base64')}`;
+  return `1:${hash('sha1', buf, 'base64')}`;
 }
 
 /** Parses dotted-quad or IPv6 text into bytes (for callers holding strings; tests). */

@@ -12,16 +12,17 @@
 import { DecodeError } from '../wire/errors.js';
 import { ipv4ToString, ipv6ToString, macToString } from '../wire/dns/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
-import { decodeDns } from '../wire/dns/decode.js';
-import { decodeHttp } from '../wire/http/decode.js';
+import { decodeHttp, httpStartLineOk } from '../wire/http/decode.js';
 import { decodeMqttConnect } from '../wire/mqtt/decode.js';
-import { decodeNtp } from '../wire/ntp/decode.js';
+import { ntpDecodes } from '../wire/ntp/decode.js';
 import { decodeSsdp } from '../wire/ssdp/decode.js';
-import { decodeTlsClientHello, tlsHandshakeBytesNeeded } from '../wire/tls/decode.js';
+import { decodeTlsClientHello, tlsFirstHandshakeType, tlsHandshakeBytesNeeded } from '../wire/tls/decode.js';
+import type { DnsAnswerSummary } from '../wire/dns/decode.js';
 import type { PacketInfo } from '../wire/packet/types.js';
 import { TcpFlag } from '../wire/packet/types.js';
 import { appProtoByPort, appProtoByTcpPayload, isLikelyServerPort } from './app-proto.js';
 import { communityId, icmpPortEquivalents } from './community-id.js';
+import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, type PayloadCache } from './payload-cache.js';
 import type { CloseReason, ConnState, FlowRecord } from './types.js';
 
 export interface FlowTableOptions {
@@ -43,6 +44,11 @@ export interface FlowTableOptions {
   inspectPackets?: number;
   /** Community ID seed. Default 0. */
   communityIdSeed?: number;
+  /**
+   * Shares payload decodes with extractObservations for the same packet (the owner clears it before each
+   * packet). Without it every payload is decoded here on its own.
+   */
+  payloadCache?: PayloadCache;
 }
 
 export interface FlowTableStats {
@@ -75,8 +81,11 @@ const TLS_REASSEMBLY_CAP = 16 * 1024;
 
 class Flow {
   // Key.
-  k1 = 0;
-  k2 = 0;
+  /** IPv4 key (see V4Table): endpoint A and B addresses, ports (A << 16 | B), protocol class. */
+  ka = 0;
+  kb = 0;
+  kp = 0;
+  kt = 0;
   skey: string | null = null;
   // Endpoints (originator / responder).
   ipVersion = 4;
@@ -173,6 +182,85 @@ class StartList {
   }
 }
 
+/**
+ * IPv4 flows by key, an open-addressing hash table (linear probing, backward-shift deletion) over int32 key
+ * parts: no key object, string or boxed number per packet (a Map keyed by 48-bit numbers boxes them).
+ */
+class V4Table {
+  private cap = 1 << 12;
+  private mask = this.cap - 1;
+  private size = 0;
+  private slots: (Flow | null)[] = new Array<Flow | null>(this.cap).fill(null);
+
+  private static hash(a: number, b: number, p: number, t: number): number {
+    let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13) ^ b, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16) ^ p, 0x27d4eb2f);
+    h ^= t;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+    return h ^ (h >>> 16);
+  }
+
+  get(a: number, b: number, p: number, t: number): Flow | null {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = V4Table.hash(a, b, p, t) & mask; ; i = (i + 1) & mask) {
+      const f = slots[i];
+      if (!f) return null;
+      if (f.ka === a && f.kb === b && f.kp === p && f.kt === t) return f;
+    }
+  }
+
+  /** Adds a flow whose key is not present. */
+  set(f: Flow): void {
+    if ((this.size + 1) * 2 > this.cap) this.grow();
+    this.place(f);
+    this.size++;
+  }
+
+  delete(f: Flow): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = V4Table.hash(f.ka, f.kb, f.kp, f.kt) & mask;
+    for (;;) {
+      const g = slots[i];
+      if (!g) return;
+      if (g === f) break;
+      i = (i + 1) & mask;
+    }
+    // Backward-shift: move later members of the probe run into the hole when their home allows it.
+    let hole = i;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const g = slots[j];
+      if (!g) break;
+      const home = V4Table.hash(g.ka, g.kb, g.kp, g.kt) & mask;
+      // g may move to `hole` unless its home lies cyclically in (hole, j].
+      if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
+        slots[hole] = g;
+        hole = j;
+      }
+    }
+    slots[hole] = null;
+    this.size--;
+  }
+
+  private place(f: Flow): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = V4Table.hash(f.ka, f.kb, f.kp, f.kt) & mask;
+    while (slots[i]) i = (i + 1) & mask;
+    slots[i] = f;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.cap *= 2;
+    this.mask = this.cap - 1;
+    this.slots = new Array<Flow | null>(this.cap).fill(null);
+    for (const f of old) if (f) this.place(f);
+  }
+}
+
 function protoIndex(proto: number): number {
   switch (proto) {
     case 6:
@@ -229,7 +317,8 @@ export class FlowTable {
   private readonly maxDnsNames: number;
   private readonly inspectPackets: number;
   private readonly seed: number;
-  private readonly v4 = new Map<number, Map<number, Flow>>();
+  private readonly cache: PayloadCache | null;
+  private readonly v4 = new V4Table();
   private readonly other = new Map<string, Flow>();
   private readonly lists = [new FlowList(), new FlowList(), new FlowList(), new FlowList()];
   private readonly byStart = new StartList();
@@ -249,6 +338,7 @@ export class FlowTable {
     this.maxDnsNames = opts.maxDnsNames ?? 16;
     this.inspectPackets = opts.inspectPackets ?? 4;
     this.seed = opts.communityIdSeed ?? 0;
+    this.cache = opts.payloadCache ?? null;
   }
 
   /** Number of live flows. */
@@ -291,22 +381,26 @@ export class FlowTable {
     // Normalised key lookup; `srcIsA` says whether the sender is endpoint A (the smaller one).
     let f: Flow | undefined;
     let srcIsA: boolean;
-    let k1 = 0;
-    let k2 = 0;
+    let ka = 0;
+    let kb = 0;
+    let kp = 0;
+    let kt = 0;
     let skey: string | null = null;
     if (info.ipVersion === 4) {
       const s = info.srcIp4 >>> 0;
       const d = info.dstIp4 >>> 0;
       srcIsA = s < d || (s === d && sPort <= dPort);
-      const pi = protoIndex(proto) * 2 ** 48;
+      kt = protoIndex(proto);
       if (srcIsA) {
-        k1 = pi + s * 65536 + sPort;
-        k2 = d * 65536 + dPort;
+        ka = s | 0;
+        kb = d | 0;
+        kp = (sPort << 16) | dPort;
       } else {
-        k1 = pi + d * 65536 + dPort;
-        k2 = s * 65536 + sPort;
+        ka = d | 0;
+        kb = s | 0;
+        kp = (dPort << 16) | sPort;
       }
-      f = this.v4.get(k1)?.get(k2);
+      f = this.v4.get(ka, kb, kp, kt) ?? undefined;
     } else {
       const c = cmp6(frame, info.srcIp6Offset, info.dstIp6Offset);
       srcIsA = c < 0 || (c === 0 && sPort <= dPort);
@@ -339,8 +433,10 @@ export class FlowTable {
     // New flow.
     if (this.live >= this.maxFlows) this.evictOne();
     const nf = new Flow();
-    nf.k1 = k1;
-    nf.k2 = k2;
+    nf.ka = ka;
+    nf.kb = kb;
+    nf.kp = kp;
+    nf.kt = kt;
     nf.skey = skey;
     nf.ipVersion = info.ipVersion;
     nf.proto = proto;
@@ -364,12 +460,7 @@ export class FlowTable {
     if (info.ipVersion === 4) {
       nf.origIp4 = (flip ? info.dstIp4 : info.srcIp4) >>> 0;
       nf.respIp4 = (flip ? info.srcIp4 : info.dstIp4) >>> 0;
-      let inner = this.v4.get(k1);
-      if (!inner) {
-        inner = new Map();
-        this.v4.set(k1, inner);
-      }
-      inner.set(k2, nf);
+      this.v4.set(nf);
     } else {
       const s6 = frame.slice(info.srcIp6Offset, info.srcIp6Offset + 16);
       const d6 = frame.slice(info.dstIp6Offset, info.dstIp6Offset + 16);
@@ -559,23 +650,28 @@ export class FlowTable {
     if (fromOrig) f.inspectO++;
     else f.inspectR++;
     try {
-      if (f.proto === 6) this.inspectTcp(f, frame, off, len, fromOrig);
-      else if (f.proto === 17) this.inspectUdp(f, frame, off, len);
+      const ok =
+        f.proto === 6
+          ? this.inspectTcp(f, frame, off, len, fromOrig)
+          : f.proto === 17
+            ? this.inspectUdp(f, frame, off, len)
+            : true;
+      if (!ok) this.stats.decodeErrors++;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       this.stats.decodeErrors++;
     }
   }
 
-  private inspectTcp(f: Flow, b: Uint8Array, off: number, len: number, fromOrig: boolean): void {
+  /** False (or a DecodeError) when the payload failed to decode. */
+  private inspectTcp(f: Flow, b: Uint8Array, off: number, len: number, fromOrig: boolean): boolean {
     if (f.tlsBuf && fromOrig) {
       // Continue reassembling a ClientHello split across segments (bounded).
       const need = Math.min(TLS_REASSEMBLY_CAP, tlsHandshakeBytesNeeded(f.tlsBuf, 0, f.tlsBufLen));
       const take = Math.min(len, need - f.tlsBufLen, f.tlsBuf.length - f.tlsBufLen);
       if (take > 0) f.tlsBuf.set(b.subarray(off, off + take), f.tlsBufLen);
       f.tlsBufLen += Math.max(0, take);
-      this.tryClientHello(f, f.tlsBuf, 0, f.tlsBufLen, true);
-      return;
+      return this.tryClientHello(f, f.tlsBuf, 0, f.tlsBufLen, true);
     }
     if (!f.appFromPayload) {
       const guess = appProtoByTcpPayload(b, off, len, fromOrig);
@@ -584,22 +680,35 @@ export class FlowTable {
         f.appFromPayload = true;
       }
     }
-    if (!fromOrig) return;
+    if (!fromOrig) return true;
     if (f.appProto === 'tls' && f.sni === null && b[off] === 0x16) {
-      this.tryClientHello(f, b, off, len, false);
+      return this.tryClientHello(f, b, off, len, false);
     } else if (f.appProto === 'http' && f.httpHost === null) {
-      const m = decodeHttp(b, off, len);
+      // Most segments of an HTTP flow are not a message head: skip those without decoding.
+      if (!httpStartLineOk(b, off, len)) return false;
+      const m = this.cache ? this.cache.http(b, off, len) : decodeHttp(b, off, len);
       if (m.kind === 'request') f.httpHost = m.host;
     } else if (f.appProto === 'mqtt' && f.appFromPayload) {
       decodeMqttConnect(b, off, len); // validates the guess; client ids go to observations
     }
+    return true;
   }
 
-  private tryClientHello(f: Flow, b: Uint8Array, off: number, len: number, buffered: boolean): void {
+  /** False (or a DecodeError) when the bytes cannot be a ClientHello. */
+  private tryClientHello(f: Flow, b: Uint8Array, off: number, len: number, buffered: boolean): boolean {
+    const type = tlsFirstHandshakeType(b, off, len);
+    if (type >= 0 && type !== 1) {
+      // Another handshake message (e.g. ClientKeyExchange after a ClientHello without SNI): the decode
+      // would fail as malformed.
+      f.tlsBuf = null;
+      return false;
+    }
     try {
-      const hello = decodeTlsClientHello(b, off, len);
+      const hello =
+        this.cache && !buffered ? this.cache.tlsClientHello(b, off, len) : decodeTlsClientHello(b, off, len);
       f.sni = hello.sni;
       f.tlsBuf = null;
+      return true;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       const need = tlsHandshakeBytesNeeded(b, off, len);
@@ -614,34 +723,41 @@ export class FlowTable {
           f.tlsBuf.set(b.subarray(off, off + len));
           f.tlsBufLen = len;
         }
-        return;
+        return true;
       }
       f.tlsBuf = null;
       throw e;
     }
   }
 
-  private inspectUdp(f: Flow, b: Uint8Array, off: number, len: number): void {
+  private inspectUdp(f: Flow, b: Uint8Array, off: number, len: number): boolean {
     const app = f.appProto;
+    const cache = this.cache;
     if (app === 'dns' || app === 'mdns') {
-      const m = decodeDns(b, off, len, { mdns: app === 'mdns' });
+      const mode = app === 'mdns' ? DNS_MDNS : DNS_PLAIN;
+      const m = cache ? cache.dns(b, off, len, mode) : decodeDnsMode(b, off, len, mode);
       f.appFromPayload = true;
       const names = (f.dnsNames ??= []);
-      const add = (n: string): void => {
-        if (n && names.length < this.maxDnsNames && !names.includes(n)) names.push(n);
-      };
-      for (const q of m.questions) add(q.name);
-      if (m.questions.length === 0) for (const r of m.records) if (r.section === 'answer') add(r.name);
+      const max = this.maxDnsNames;
+      const qs = m.questions;
+      for (let i = 0; i < qs.length; i++) addName(names, max, qs[i] as string);
+      if (qs.length === 0) {
+        const rs = m.answers;
+        for (let i = 0; i < rs.length; i++) addName(names, max, (rs[i] as DnsAnswerSummary).name);
+      }
     } else if (app === 'dhcp') {
-      decodeDhcp(b, off, len);
+      if (cache) cache.dhcp(b, off, len);
+      else decodeDhcp(b, off, len);
       f.appFromPayload = true;
     } else if (app === 'ssdp') {
-      decodeSsdp(b, off, len);
+      if (cache) cache.ssdp(b, off, len);
+      else decodeSsdp(b, off, len);
       f.appFromPayload = true;
     } else if (app === 'ntp') {
-      decodeNtp(b, off, len);
+      if (!ntpDecodes(b, off, len)) return false;
       f.appFromPayload = true;
     }
+    return true;
   }
 
   private evictOne(): void {
@@ -658,11 +774,7 @@ export class FlowTable {
     this.byStart.remove(f);
     if (f.skey !== null) this.other.delete(f.skey);
     else {
-      const inner = this.v4.get(f.k1);
-      if (inner) {
-        inner.delete(f.k2);
-        if (inner.size === 0) this.v4.delete(f.k1);
-      }
+      this.v4.delete(f);
     }
     this.live--;
     if (!f.fresh) this.emit(f, reason);
@@ -709,6 +821,10 @@ export class FlowTable {
     f.payBaseO = f.seqMaxO;
     f.payBaseR = f.seqMaxR;
   }
+}
+
+function addName(names: string[], max: number, n: string): void {
+  if (n && names.length < max && !names.includes(n)) names.push(n);
 }
 
 function communityIdFor(f: Flow, src: Uint8Array, dst: Uint8Array, seed: number): string {

@@ -6,13 +6,14 @@
  */
 import { ipv4ToString, ipv6ToString, macToString } from '../wire/dns/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
-import { decodeDns } from '../wire/dns/decode.js';
+import type { DnsAnswerSummary } from '../wire/dns/decode.js';
 import { DecodeError } from '../wire/errors.js';
 import { decodeHttp, looksLikeHttpRequest } from '../wire/http/decode.js';
 import { decodeMqttConnect, looksLikeMqttConnect } from '../wire/mqtt/decode.js';
 import type { PacketInfo } from '../wire/packet/types.js';
 import { decodeSsdp } from '../wire/ssdp/decode.js';
 import { decodeTlsClientHello, ja3, ja4, looksLikeTlsHandshake } from '../wire/tls/decode.js';
+import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, DNS_TCP, type PayloadCache } from './payload-cache.js';
 
 export type ObservationKind =
   | 'dhcp_fingerprint'
@@ -40,99 +41,309 @@ export interface Observation {
   /** Sender IP, or null when unknown (DHCP from 0.0.0.0). */
   ip: string | null;
   value: string;
+  /** Time of the (last) sighting. */
   tsMicros: number;
+  /**
+   * Identical sightings (same kind, mac, ip, value) aggregated into this one (see ObservationAggregator);
+   * absent means 1.
+   */
+  count?: number;
+  /** Time of the first of the aggregated sightings; absent means tsMicros. */
+  firstMicros?: number;
+}
+
+/** Receives observations one by one, without an object per observation (see emitObservations). */
+export interface ObservationSink {
+  observe(
+    kind: ObservationKind,
+    mac: string | null,
+    ip: string | null,
+    value: string,
+    tsMicros: number,
+  ): void;
 }
 
 const NONE: readonly Observation[] = Object.freeze([]);
 /** Per-packet caps (attacker-controlled counts). */
 const MAX_PER_PACKET = 32;
 
+/** Dotted quads by address: few distinct senders, asked for per packet. Bounded (attacker-controlled). */
+const ip4Cache = new Map<number, string>();
+const IP4_CACHE_MAX = 4096;
+
+function ipv4Text(v: number): string {
+  let s = ip4Cache.get(v);
+  if (s === undefined) {
+    s = ipv4ToString(v);
+    if (ip4Cache.size >= IP4_CACHE_MAX) ip4Cache.clear();
+    ip4Cache.set(v, s);
+  }
+  return s;
+}
+
 function srcIpText(info: PacketInfo, frame: Uint8Array): string | null {
-  if (info.ipVersion === 4) return ipv4ToString(info.srcIp4 >>> 0);
+  if (info.ipVersion === 4) return ipv4Text(info.srcIp4 >>> 0);
   if (info.ipVersion === 6 && info.srcIp6Offset >= 0) return ipv6ToString(frame, info.srcIp6Offset);
   return null;
 }
 
+const SERVICE_TYPE = /^_[^.]+\._(tcp|udp)\.[^]*$/i;
+
 /** Is this a DNS-SD service type name such as "_ipp._tcp.local"? */
 function isServiceType(name: string): boolean {
-  return /^_[^.]+\._(tcp|udp)\.[^]*$/i.test(name);
+  return name.charCodeAt(0) === 0x5f && SERVICE_TYPE.test(name);
+}
+
+/** Per-call state of emitObservations: the sink, the packet time and the per-packet count. */
+class Emitter {
+  sink: ObservationSink | null = null;
+  ts = 0;
+  n = 0;
+  active = false;
+
+  put(kind: ObservationKind, value: string | null, mac: string | null, ip: string | null): void {
+    if (value === null || value === '' || this.n >= MAX_PER_PACKET) return;
+    this.n++;
+    this.sink?.observe(kind, mac, ip, value, this.ts);
+  }
+}
+
+const shared = new Emitter();
+
+/**
+ * Observations carried by one packet, handed to `sink` (at most MAX_PER_PACKET). `cache` shares payload
+ * decodes with the flow table for the same packet. Returns how many were emitted.
+ */
+export function emitObservations(
+  info: PacketInfo,
+  frame: Uint8Array,
+  sink: ObservationSink,
+  cache: PayloadCache | null = null,
+): number {
+  if (info.payloadLength <= 0 || info.payloadOffset < 0) return 0;
+  const off = info.payloadOffset;
+  const len = Math.min(info.payloadLength, frame.length - off);
+  if (len <= 0) return 0;
+  const em = shared.active ? new Emitter() : shared;
+  em.sink = sink;
+  em.ts = info.tsMicros;
+  em.n = 0;
+  em.active = true;
+  try {
+    if (info.ipProto === 17) udp(em, info, frame, off, len, cache);
+    else if (info.ipProto === 6) tcp(em, info, frame, off, len, cache);
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+  } finally {
+    em.active = false;
+    em.sink = null;
+  }
+  return em.n;
+}
+
+function udp(
+  em: Emitter,
+  info: PacketInfo,
+  frame: Uint8Array,
+  off: number,
+  len: number,
+  cache: PayloadCache | null,
+): void {
+  const sp = info.srcPort;
+  const dp = info.dstPort;
+  if ((dp === 67 || dp === 68) && (sp === 67 || sp === 68)) {
+    const m = cache ? cache.dhcp(frame, off, len) : decodeDhcp(frame, off, len);
+    if (m.op !== 1) return; // server replies describe the client, not the sender
+    const mac = info.hasL2 ? macToString(info.srcMac) : null;
+    const cmac = m.htype === 1 && m.hlen === 6 ? m.chaddr : mac;
+    let cip: string | null = m.ciaddr;
+    if (cip === '0.0.0.0') {
+      cip = srcIpText(info, frame);
+      if (cip === '0.0.0.0') cip = null;
+    }
+    em.put('dhcp_fingerprint', m.fingerprint, cmac, cip);
+    em.put('dhcp_vendor', m.vendorClass, cmac, cip);
+    em.put('dhcp_hostname', m.hostname ?? m.fqdn?.name ?? null, cmac, cip);
+    if (m.clientId) em.put('dhcp_client_id', `${m.clientId.type}:${m.clientId.value}`, cmac, cip);
+    em.put('dhcp_requested_ip', m.requestedIp, cmac, cip);
+  } else if (sp === 5353 || dp === 5353) {
+    const m = cache ? cache.dns(frame, off, len, DNS_MDNS) : decodeDnsMode(frame, off, len, DNS_MDNS);
+    if (!m.isResponse) return;
+    const rs = m.answers;
+    let mac: string | null | undefined;
+    let ip: string | null | undefined;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i] as DnsAnswerSummary;
+      const k = r.kind;
+      if (k !== 'name' && k !== 'srv' && k !== 'a' && k !== 'aaaa') continue;
+      if (mac === undefined) mac = info.hasL2 ? macToString(info.srcMac) : null;
+      if (ip === undefined) ip = srcIpText(info, frame);
+      if (k === 'name') {
+        if (r.type !== 12) continue;
+        if (r.name.endsWith('.arpa')) em.put('mdns_hostname', r.target, mac, ip);
+        else if (r.name === '_services._dns-sd._udp.local') em.put('mdns_service', r.target, mac, ip);
+        else {
+          if (isServiceType(r.name)) em.put('mdns_service', r.name, mac, ip);
+          em.put('mdns_instance', r.target, mac, ip);
+        }
+      } else if (k === 'srv') em.put('mdns_hostname', r.target, mac, ip);
+      else em.put('mdns_hostname', r.name, mac, ip);
+    }
+  } else if (dp === 53) {
+    const m = cache ? cache.dns(frame, off, len, DNS_PLAIN) : decodeDnsMode(frame, off, len, DNS_PLAIN);
+    if (!m.isResponse) questions(em, info, frame, m.questions);
+  } else if (sp === 1900 || dp === 1900) {
+    const m = cache ? cache.ssdp(frame, off, len) : decodeSsdp(frame, off, len);
+    if (m.kind === 'notify' || m.kind === 'response') {
+      const mac = info.hasL2 ? macToString(info.srcMac) : null;
+      const ip = srcIpText(info, frame);
+      em.put('ssdp_server', m.server, mac, ip);
+      em.put('ssdp_usn', m.usn, mac, ip);
+      em.put('ssdp_location', m.location, mac, ip);
+    } else if (m.kind === 'msearch' && m.userAgent) {
+      em.put(
+        'http_user_agent',
+        m.userAgent,
+        info.hasL2 ? macToString(info.srcMac) : null,
+        srcIpText(info, frame),
+      );
+    }
+  }
+}
+
+function questions(em: Emitter, info: PacketInfo, frame: Uint8Array, qs: readonly string[]): void {
+  if (qs.length === 0) return;
+  const mac = info.hasL2 ? macToString(info.srcMac) : null;
+  const ip = srcIpText(info, frame);
+  for (let i = 0; i < qs.length; i++) em.put('dns_query', qs[i] as string, mac, ip);
+}
+
+function tcp(
+  em: Emitter,
+  info: PacketInfo,
+  frame: Uint8Array,
+  off: number,
+  len: number,
+  cache: PayloadCache | null,
+): void {
+  if (looksLikeTlsHandshake(frame, off, len) && frame[off + 5] === 1) {
+    const h = cache ? cache.tlsClientHello(frame, off, len) : decodeTlsClientHello(frame, off, len);
+    const mac = info.hasL2 ? macToString(info.srcMac) : null;
+    const ip = srcIpText(info, frame);
+    em.put('tls_sni', h.sni, mac, ip);
+    em.put('tls_ja3', ja3(h).hash, mac, ip);
+    em.put('tls_ja4', ja4(h).fingerprint, mac, ip);
+  } else if (looksLikeHttpRequest(frame, off, len)) {
+    const m = cache ? cache.http(frame, off, len) : decodeHttp(frame, off, len);
+    if (m.kind === 'request' && m.userAgent)
+      em.put(
+        'http_user_agent',
+        m.userAgent,
+        info.hasL2 ? macToString(info.srcMac) : null,
+        srcIpText(info, frame),
+      );
+  } else if (looksLikeMqttConnect(frame, off, len)) {
+    const id = decodeMqttConnect(frame, off, len).clientId;
+    if (id)
+      em.put('mqtt_client_id', id, info.hasL2 ? macToString(info.srcMac) : null, srcIpText(info, frame));
+  } else if (info.dstPort === 53 && len > 2) {
+    const m = cache ? cache.dns(frame, off, len, DNS_TCP) : decodeDnsMode(frame, off, len, DNS_TCP);
+    if (!m.isResponse) questions(em, info, frame, m.questions);
+  }
+}
+
+class Collector implements ObservationSink {
+  readonly out: Observation[] = [];
+  observe(
+    kind: ObservationKind,
+    mac: string | null,
+    ip: string | null,
+    value: string,
+    tsMicros: number,
+  ): void {
+    this.out.push({ kind, mac, ip, value, tsMicros });
+  }
 }
 
 /**
  * Observations carried by one packet (empty, frozen array when none). `frame` defaults to info.data.
  */
-export function extractObservations(info: PacketInfo, frame: Uint8Array = info.data): readonly Observation[] {
+export function extractObservations(
+  info: PacketInfo,
+  frame: Uint8Array = info.data,
+  cache: PayloadCache | null = null,
+): readonly Observation[] {
   if (info.payloadLength <= 0 || info.payloadOffset < 0) return NONE;
-  const off = info.payloadOffset;
-  const len = Math.min(info.payloadLength, frame.length - off);
-  if (len <= 0) return NONE;
-  const out: Observation[] = [];
-  const mac = info.hasL2 ? macToString(info.srcMac) : null;
-  const ts = info.tsMicros;
-  let ipText: string | null | undefined;
-  const ip = (): string | null => (ipText === undefined ? (ipText = srcIpText(info, frame)) : ipText);
-  const push = (kind: ObservationKind, value: string | null, m = mac, a: string | null = ip()): void => {
-    if (value === null || value === '' || out.length >= MAX_PER_PACKET) return;
-    out.push({ kind, mac: m, ip: a, value, tsMicros: ts });
-  };
-  try {
-    if (info.ipProto === 17) {
-      const sp = info.srcPort;
-      const dp = info.dstPort;
-      if ((dp === 67 || dp === 68) && (sp === 67 || sp === 68)) {
-        const m = decodeDhcp(frame, off, len);
-        if (m.op !== 1) return out; // server replies describe the client, not the sender
-        const cmac = m.htype === 1 && m.hlen === 6 ? m.chaddr : mac;
-        const cip = m.ciaddr !== '0.0.0.0' ? m.ciaddr : ip() === '0.0.0.0' ? null : ip();
-        push('dhcp_fingerprint', m.fingerprint, cmac, cip);
-        push('dhcp_vendor', m.vendorClass, cmac, cip);
-        push('dhcp_hostname', m.hostname ?? m.fqdn?.name ?? null, cmac, cip);
-        if (m.clientId) push('dhcp_client_id', `${m.clientId.type}:${m.clientId.value}`, cmac, cip);
-        push('dhcp_requested_ip', m.requestedIp, cmac, cip);
-      } else if (sp === 5353 || dp === 5353) {
-        const m = decodeDns(frame, off, len, { mdns: true });
-        if (!m.isResponse) return out;
-        for (const r of m.records) {
-          if (r.section !== 'answer') continue;
-          if (r.data.kind === 'name' && r.type === 12) {
-            if (r.name.endsWith('.arpa')) push('mdns_hostname', r.data.name);
-            else if (r.name === '_services._dns-sd._udp.local') push('mdns_service', r.data.name);
-            else {
-              if (isServiceType(r.name)) push('mdns_service', r.name);
-              push('mdns_instance', r.data.name);
-            }
-          } else if (r.data.kind === 'srv') push('mdns_hostname', r.data.target);
-          else if (r.data.kind === 'a' || r.data.kind === 'aaaa') push('mdns_hostname', r.name);
-        }
-      } else if (dp === 53) {
-        const m = decodeDns(frame, off, len);
-        if (!m.isResponse) for (const q of m.questions) push('dns_query', q.name);
-      } else if (sp === 1900 || dp === 1900) {
-        const m = decodeSsdp(frame, off, len);
-        if (m.kind === 'notify' || m.kind === 'response') {
-          push('ssdp_server', m.server);
-          push('ssdp_usn', m.usn);
-          push('ssdp_location', m.location);
-        } else if (m.kind === 'msearch') push('http_user_agent', m.userAgent);
-      }
-    } else if (info.ipProto === 6) {
-      if (looksLikeTlsHandshake(frame, off, len) && frame[off + 5] === 1) {
-        const h = decodeTlsClientHello(frame, off, len);
-        push('tls_sni', h.sni);
-        push('tls_ja3', ja3(h).hash);
-        push('tls_ja4', ja4(h).fingerprint);
-      } else if (looksLikeHttpRequest(frame, off, len)) {
-        const m = decodeHttp(frame, off, len);
-        if (m.kind === 'request') push('http_user_agent', m.userAgent);
-      } else if (looksLikeMqttConnect(frame, off, len)) {
-        push('mqtt_client_id', decodeMqttConnect(frame, off, len).clientId);
-      } else if (info.dstPort === 53 && len > 2) {
-        const m = decodeDns(frame, off, len, { tcp: true });
-        if (!m.isResponse) for (const q of m.questions) push('dns_query', q.name);
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof DecodeError)) throw e;
+  const c = new Collector();
+  emitObservations(info, frame, c, cache);
+  return c.out.length ? c.out : NONE;
+}
+
+/**
+ * Aggregates identical observations (same kind, mac, ip and value) into one with a count and the first and
+ * last times, so a batch carries one item per distinct observation instead of one per packet. take() returns
+ * them in stream order of each one's latest sighting (the last one at its latest time), so a consumer that
+ * lets the latest time win, ties going to the later item, decides as it would on the unaggregated stream.
+ */
+export class ObservationAggregator implements ObservationSink {
+  /** kind → value → mac → ip → entry: nested maps need no key string per sighting (mac and ip strings
+   * come from caches, so their hashes are computed once). */
+  private byKind = new Map<ObservationKind, Map<string, Map<string, Map<string, AggEntry>>>>();
+  private list: AggEntry[] = [];
+  private seq = 0;
+  /** Sightings since the last take(). */
+  sightings = 0;
+
+  /** Distinct observations pending. */
+  get size(): number {
+    return this.list.length;
   }
-  return out.length ? out : NONE;
+
+  observe(
+    kind: ObservationKind,
+    mac: string | null,
+    ip: string | null,
+    value: string,
+    tsMicros: number,
+  ): void {
+    this.sightings++;
+    let byValue = this.byKind.get(kind);
+    if (byValue === undefined) this.byKind.set(kind, (byValue = new Map()));
+    let byMac = byValue.get(value);
+    if (byMac === undefined) byValue.set(value, (byMac = new Map()));
+    let byIp = byMac.get(mac ?? '');
+    if (byIp === undefined) byMac.set(mac ?? '', (byIp = new Map()));
+    const e = byIp.get(ip ?? '');
+    if (e === undefined) {
+      const n: AggEntry = {
+        o: { kind, mac, ip, value, tsMicros, count: 1, firstMicros: tsMicros },
+        seq: this.seq++,
+      };
+      byIp.set(ip ?? '', n);
+      this.list.push(n);
+      return;
+    }
+    const o = e.o;
+    o.count = (o.count ?? 1) + 1;
+    if (tsMicros >= o.tsMicros) {
+      o.tsMicros = tsMicros;
+      e.seq = this.seq++;
+    }
+    if (tsMicros < (o.firstMicros ?? o.tsMicros)) o.firstMicros = tsMicros;
+  }
+
+  /** The aggregated observations (see the class comment for the order); empties the aggregator. */
+  take(): Observation[] {
+    const list = this.list;
+    this.list = [];
+    this.byKind = new Map();
+    this.sightings = 0;
+    list.sort((a, b) => a.seq - b.seq);
+    return list.map((e) => e.o);
+  }
+}
+
+interface AggEntry {
+  o: Observation;
+  seq: number;
 }

@@ -1,5 +1,6 @@
 import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
-import { extractObservations } from '../flows/observations.js';
+import { emitObservations, ObservationAggregator } from '../flows/observations.js';
+import { PayloadCache } from '../flows/payload-cache.js';
 import { CaptureReader, type CaptureRecord } from '../wire/capture/decode.js';
 import { isDecodeError } from '../wire/errors.js';
 import { decodePacket } from '../wire/packet/decode.js';
@@ -7,9 +8,13 @@ import { PacketInfo } from '../wire/packet/types.js';
 import { countError, emptyStats, type SourceItem, type SourceStats } from '../sources/types.js';
 
 /**
- * Capture bytes → flows and observations: CaptureReader → decodePacket → FlowTable + extractObservations.
+ * Capture bytes → flows and observations: CaptureReader → decodePacket → FlowTable + emitObservations.
  * Pure apart from consuming the async chunk stream; deterministic (flow expiry follows packet time), so
  * replaying the same file yields the same items in the same order — the file checkpoint relies on that.
+ *
+ * Observations are aggregated per batch: identical sightings (same kind, mac, ip, value) become one item
+ * with a count and first/last times (Observation.count/firstMicros). A batch holds its flows first, then
+ * its observations ordered by last sighting.
  */
 
 export interface CaptureBatch {
@@ -25,20 +30,56 @@ export interface CaptureBatch {
 
 export interface CaptureItemsOptions {
   source: string;
-  /** Yield a batch once this many items are pending (default 5000). */
+  /**
+   * Yield a batch once this many items (flows + distinct observations) are pending (default 5000), or once
+   * 50× as many observation sightings were aggregated.
+   */
   batchItems?: number;
   flowTable?: Omit<FlowTableOptions, 'onFlow'>;
 }
 
+/**
+ * The batches of a capture. Decoding runs one batch ahead of the caller: while the caller awaits its write of
+ * batch N (database I/O), batch N+1 is decoded, so on a separate database server the two overlap. Stopping
+ * early (break/return) stops the decoder and closes `chunks`.
+ */
 export async function* captureItems(
+  chunks: AsyncIterable<Uint8Array>,
+  opts: CaptureItemsOptions,
+): AsyncGenerator<CaptureBatch> {
+  const inner = decodeBatches(chunks, opts);
+  let pending: Promise<IteratorResult<CaptureBatch>> | null = inner.next();
+  try {
+    while (pending) {
+      const r: IteratorResult<CaptureBatch> = await pending;
+      pending = null;
+      if (r.done) return;
+      if (!r.value.done) {
+        pending = inner.next();
+        // Handled when awaited above; until then a failure must not count as an unhandled rejection.
+        pending.catch(() => undefined);
+      }
+      yield r.value;
+    }
+  } finally {
+    if (pending) await pending.catch(() => undefined);
+    await inner.return(undefined);
+  }
+}
+
+async function* decodeBatches(
   chunks: AsyncIterable<Uint8Array>,
   opts: CaptureItemsOptions,
 ): AsyncGenerator<CaptureBatch> {
   const batchItems = opts.batchItems ?? 5000;
   const stats = emptyStats();
   let items: SourceItem[] = [];
+  const cache = new PayloadCache();
+  const obs = new ObservationAggregator();
+  const maxSightings = batchItems * 50;
   const table = new FlowTable({
     ...opts.flowTable,
+    payloadCache: cache,
     onFlow: (flow) => {
       stats.flows++;
       items.push({ kind: 'flow', flow });
@@ -49,22 +90,25 @@ export async function* captureItems(
   let error: CaptureBatch['error'] = null;
 
   const take = (done: boolean): CaptureBatch => {
+    for (const o of obs.take()) items.push({ kind: 'observation', observation: o });
     const b = { items, offset: reader.offset, stats: { ...stats, errors: { ...stats.errors } }, done, error };
     items = [];
     return b;
   };
+  const full = (): boolean => items.length + obs.size >= batchItems || obs.sightings >= maxSightings;
 
   const handle = (rec: CaptureRecord): void => {
     stats.records++;
     stats.bytes += rec.wireLen;
-    decodePacket(rec.linkType, rec.data, info);
+    const data = rec.data;
+    decodePacket(rec.linkType, data, info);
     info.tsMicros = rec.tsMicros;
     info.iface = rec.iface;
     if (info.decodeError !== null)
       countError(stats, `${info.decodeErrorLayer ?? 'packet'}_${info.decodeError}`);
-    table.add(info, rec.data);
-    const obs = extractObservations(info, rec.data);
-    for (const o of obs) items.push({ kind: 'observation', observation: o });
+    cache.clear();
+    table.add(info, data);
+    if (info.payloadLength > 0) emitObservations(info, data, obs, cache);
   };
 
   try {
@@ -73,10 +117,10 @@ export async function* captureItems(
       if (chunk === END) {
         reader.end();
         ended = true;
-      } else reader.push(chunk);
+      } else reader.push(plainBytes(chunk));
       for (let rec = reader.next(); rec !== null; rec = reader.next()) {
         handle(rec);
-        if (items.length >= batchItems) yield take(false);
+        if (full()) yield take(false);
       }
       if (ended) break;
     }
@@ -94,6 +138,16 @@ export async function* captureItems(
 }
 
 const END = Symbol('end');
+
+/**
+ * A plain Uint8Array view of a chunk: frames are subarrays of it, and Buffer#subarray (a FastBuffer per
+ * call) costs several times a typed-array subarray at a million packets.
+ */
+function plainBytes(chunk: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(chunk) === Uint8Array.prototype
+    ? chunk
+    : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
 
 async function* endMarked(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array | typeof END> {
   yield* chunks;

@@ -27,7 +27,7 @@ export type FileFormat = 'pcap' | 'pcapng' | 'zeek' | 'eve';
 export interface FileIngestOptions {
   format?: FileFormat | 'auto';
   force?: boolean;
-  /** Yield a database batch every this many items (default 5000). */
+  /** Yield a database batch every this many items (default 20 000). */
   batchItems?: number;
   /** Refuse gzip input that inflates beyond this many bytes (gzip bombs). Default: no cap. */
   maxInflatedBytes?: number;
@@ -186,7 +186,7 @@ export async function ingestFile(
   try {
     for await (const batch of captureItems(input as AsyncIterable<Uint8Array>, {
       source: path,
-      batchItems: opts.batchItems ?? 5000,
+      batchItems: opts.batchItems ?? 20_000,
     })) {
       const keep: SourceItem[] = [];
       for (const it of batch.items) {

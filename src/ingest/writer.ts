@@ -25,6 +25,7 @@ export interface NewDevice {
 
 export interface WriteResult {
   flows: number;
+  /** Observation sightings written (aggregated observations count as their `count`). */
   observations: number;
   newDevices: NewDevice[];
   devicesTouched: number;
@@ -39,7 +40,7 @@ export interface CheckpointUpdate {
 }
 
 const DEVICE_LOCK = 727_004;
-const FLOW_CHUNK = 4000;
+const FLOW_CHUNK = 10_000;
 const MAX_SIGNAL_VALUE = 512;
 
 /** One side of a flow or an observation, as a device key: its MAC when seen, else its local IP. */
@@ -48,25 +49,55 @@ interface Endpoint {
   ip: string | null;
 }
 
-const usableMac = (mac: string | null | undefined): mac is string =>
-  !!mac && mac !== '00:00:00:00:00:00' && !isMulticastMac(mac);
+/**
+ * Address classes by text, memoised: a capture has few distinct addresses and each flow asks twice or more.
+ * Bounded (cleared when full) because addresses are attacker-controlled.
+ */
+const IP_LOCAL = 1;
+const IP_SPECIAL = 2;
+const ipClasses = new Map<string, number>();
+const macUsable = new Map<string, boolean>();
+const CLASS_CACHE_MAX = 65_536;
+
+function ipClass(ip: string): number {
+  let c = ipClasses.get(ip);
+  if (c === undefined) {
+    c = (isLocalIp(ip) ? IP_LOCAL : 0) | (isSpecialIp(ip) ? IP_SPECIAL : 0);
+    if (ipClasses.size >= CLASS_CACHE_MAX) ipClasses.clear();
+    ipClasses.set(ip, c);
+  }
+  return c;
+}
+
+const usableMac = (mac: string | null | undefined): mac is string => {
+  if (!mac) return false;
+  let u = macUsable.get(mac);
+  if (u === undefined) {
+    u = mac !== '00:00:00:00:00:00' && !isMulticastMac(mac);
+    if (macUsable.size >= CLASS_CACHE_MAX) macUsable.clear();
+    macUsable.set(mac, u);
+  }
+  return u;
+};
+
+function side(mac: string | null, ip: string): Endpoint | null {
+  return ipClass(ip) === IP_LOCAL ? { mac: usableMac(mac) ? mac : null, ip } : null;
+}
 
 /**
  * The device ends of a flow: a side is a device when its IP is local (internet peers never are). When
  * neither side is local (a capture from a public network), the originator is the device.
  */
 export function flowEndpoints(f: IngestFlow): [Endpoint | null, Endpoint | null] {
-  const side = (mac: string | null, ip: string): Endpoint | null =>
-    isLocalIp(ip) && !isSpecialIp(ip) ? { mac: usableMac(mac) ? mac : null, ip } : null;
   const src = side(f.srcMac, f.srcIp);
   const dst = side(f.dstMac, f.dstIp);
-  if (!src && !dst && !isSpecialIp(f.srcIp))
+  if (!src && !dst && (ipClass(f.srcIp) & IP_SPECIAL) === 0)
     return [{ mac: usableMac(f.srcMac) ? f.srcMac : null, ip: f.srcIp }, null];
   return [src, dst];
 }
 
 function observationEndpoint(o: Observation): Endpoint | null {
-  const ip = o.ip && !isSpecialIp(o.ip) && isLocalIp(o.ip) ? o.ip : null;
+  const ip = o.ip && ipClass(o.ip) === IP_LOCAL ? o.ip : null;
   if (usableMac(o.mac)) return { mac: o.mac, ip };
   return ip ? { mac: null, ip } : null;
 }
@@ -143,9 +174,14 @@ export class IngestWriter {
       note(ends[1], f.tsEnd);
       return ends;
     });
+    let sightings = 0;
     const obsEnds = observations.map((o) => {
       const e = observationEndpoint(o);
+      // An aggregated observation (count > 1) stands for sightings from firstMicros to tsMicros.
+      const first = o.firstMicros ?? o.tsMicros;
+      if (first !== o.tsMicros) note(e, first);
       note(e, o.tsMicros);
+      sightings += o.count ?? 1;
       return e;
     });
 
@@ -288,11 +324,13 @@ export class IngestWriter {
       const value = o.value.slice(0, MAX_SIGNAL_VALUE);
       const key = `${id}\u0000${o.kind}\u0000${value}`;
       const s = signals.get(key);
+      const first = o.firstMicros ?? o.tsMicros;
+      const count = o.count ?? 1;
       if (s) {
-        s.count++;
-        if (o.tsMicros < s.first) s.first = o.tsMicros;
+        s.count += count;
+        if (first < s.first) s.first = first;
         if (o.tsMicros > s.last) s.last = o.tsMicros;
-      } else signals.set(key, { id, kind: o.kind, value, first: o.tsMicros, last: o.tsMicros, count: 1 });
+      } else signals.set(key, { id, kind: o.kind, value, first, last: o.tsMicros, count });
       if (o.kind === 'dhcp_hostname') {
         const h = hostnames.get(id);
         if (!h || o.tsMicros >= h.at) hostnames.set(id, { name: value.slice(0, 253), at: o.tsMicros });
@@ -322,7 +360,7 @@ export class IngestWriter {
 
     return {
       flows: flows.length,
-      observations: observations.length,
+      observations: sightings,
       newDevices,
       devicesTouched: macIds.size + ipIds.size,
     };
@@ -398,6 +436,9 @@ async function upsertRollups(tx: Tx, list: Rollup[]): Promise<void> {
       syn_no_ack = r.syn_no_ack + EXCLUDED.syn_no_ack`);
 }
 
+/** `µs since the epoch` (int8) → timestamptz, exactly (no text round trip, no float). */
+const fromMicros = (col: string) => sql.raw(`(timestamptz 'epoch' + ${col} * interval '1 microsecond')`);
+
 async function insertFlows(
   tx: Tx,
   flows: IngestFlow[],
@@ -406,20 +447,99 @@ async function insertFlows(
   sourceId: string | null,
 ): Promise<void> {
   if (flows.length === 0) return;
-  const col = <T>(f: (x: IngestFlow) => T) => sql.param(flows.map(f));
+  const n = flows.length;
+  // Columns built in one pass. Timestamps travel as int8 µs (cheaper to send and parse than ISO text).
+  const tsStart = new Array<number>(n);
+  const tsEnd = new Array<number>(n);
+  const communityId = new Array<string>(n);
+  const srcIp = new Array<string>(n);
+  const srcPort = new Array<number | null>(n);
+  const dstIp = new Array<string>(n);
+  const dstPort = new Array<number | null>(n);
+  const proto = new Array<number>(n);
+  const appProto = new Array<string | null>(n);
+  const bytesOut = new Array<number>(n);
+  const bytesIn = new Array<number>(n);
+  const packetsOut = new Array<number>(n);
+  const packetsIn = new Array<number>(n);
+  const flagsOut = new Array<number>(n);
+  const flagsIn = new Array<number>(n);
+  const connState = new Array<string | null>(n);
+  const srcMac = new Array<string | null>(n);
+  const dstMac = new Array<string | null>(n);
+  const vlan = new Array<number | null>(n);
+  const sni = new Array<string | null>(n);
+  const httpHost = new Array<string | null>(n);
+  const dnsQuery = new Array<string | null>(n);
+  const uid = new Array<string | null>(n);
+  const label = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const f = flows[i] as IngestFlow;
+    tsStart[i] = Math.floor(f.tsStart); // whole µs, as microsToIso
+    tsEnd[i] = Math.floor(f.tsEnd);
+    communityId[i] = f.communityId;
+    srcIp[i] = f.srcIp;
+    srcPort[i] = f.srcPort;
+    dstIp[i] = f.dstIp;
+    dstPort[i] = f.dstPort;
+    proto[i] = f.proto;
+    appProto[i] = f.appProto;
+    bytesOut[i] = f.bytesOut;
+    bytesIn[i] = f.bytesIn;
+    packetsOut[i] = f.packetsOut;
+    packetsIn[i] = f.packetsIn;
+    flagsOut[i] = f.tcpFlagsOut;
+    flagsIn[i] = f.tcpFlagsIn;
+    connState[i] = f.connState;
+    srcMac[i] = f.srcMac;
+    dstMac[i] = f.dstMac;
+    vlan[i] = f.vlan;
+    sni[i] = f.sni?.slice(0, 255) ?? null;
+    httpHost[i] = f.httpHost?.slice(0, 255) ?? null;
+    dnsQuery[i] = f.dnsNames[0]?.slice(0, 255) ?? null;
+    uid[i] = f.uid ?? null;
+    label[i] = f.label ?? null;
+  }
+  // A column that is null throughout the chunk (uid and label for captures, often vlan/sni/…) is sent as
+  // one NULL instead of an array of them.
+  const col = (values: unknown[], type: string, name: string) =>
+    values.every((v) => v === null) ? sql.raw(`NULL::${type}`) : sql.raw(`v.${name}`);
+  const nullable: [unknown[], string, string][] = [
+    [deviceIds, 'int8', 'dev'],
+    [peerIds, 'int8', 'peer'],
+    [srcPort, 'int4', 'sp'],
+    [dstPort, 'int4', 'dp'],
+    [appProto, 'text', 'app'],
+    [connState, 'text', 'cs'],
+    [srcMac, 'text', 'smac'],
+    [dstMac, 'text', 'dmac'],
+    [vlan, 'int4', 'vlan'],
+    [sni, 'text', 'sni'],
+    [httpHost, 'text', 'hh'],
+    [dnsQuery, 'text', 'dq'],
+    [uid, 'text', 'uid'],
+    [label, 'text', 'label'],
+  ];
+  const present = nullable.filter(([v]) => !v.every((x) => x === null));
+  const c = (i: number) => {
+    const [v, t, name] = nullable[i] as [unknown[], string, string];
+    return col(v, t, name);
+  };
   await tx.execute(sql`
     INSERT INTO network_traffic (ts_start, ts_end, device_id, peer_device_id, community_id, src_ip, src_port,
       dst_ip, dst_port, proto, app_proto, bytes_out, bytes_in, packets_out, packets_in, tcp_flags_out,
       tcp_flags_in, conn_state, src_mac, dst_mac, vlan, sni, http_host, dns_query, uid, label, source_id)
-    SELECT *, ${sourceId}::uuid FROM unnest(
-      ${col((f) => microsToIso(f.tsStart))}::timestamptz[], ${col((f) => microsToIso(f.tsEnd))}::timestamptz[],
-      ${sql.param(deviceIds)}::int8[], ${sql.param(peerIds)}::int8[], ${col((f) => f.communityId)}::text[],
-      ${col((f) => f.srcIp)}::inet[], ${col((f) => f.srcPort)}::int4[], ${col((f) => f.dstIp)}::inet[],
-      ${col((f) => f.dstPort)}::int4[], ${col((f) => f.proto)}::int2[], ${col((f) => f.appProto)}::text[],
-      ${col((f) => f.bytesOut)}::int8[], ${col((f) => f.bytesIn)}::int8[], ${col((f) => f.packetsOut)}::int8[],
-      ${col((f) => f.packetsIn)}::int8[], ${col((f) => f.tcpFlagsOut)}::int2[], ${col((f) => f.tcpFlagsIn)}::int2[],
-      ${col((f) => f.connState)}::text[], ${col((f) => f.srcMac)}::text[], ${col((f) => f.dstMac)}::text[],
-      ${col((f) => f.vlan)}::int4[], ${col((f) => f.sni?.slice(0, 255) ?? null)}::text[],
-      ${col((f) => f.httpHost?.slice(0, 255) ?? null)}::text[], ${col((f) => f.dnsNames[0]?.slice(0, 255) ?? null)}::text[],
-      ${col((f) => f.uid ?? null)}::text[], ${col((f) => f.label ?? null)}::text[])`);
+    SELECT ${fromMicros('v.ts')}, ${fromMicros('v.te')}, ${c(0)}, ${c(1)}, v.cid, v.sip, ${c(2)}, v.dip,
+      ${c(3)}, v.pr, ${c(4)}, v.bo, v.bi, v.po, v.pi, v.tfo, v.tfi, ${c(5)}, ${c(6)}, ${c(7)}, ${c(8)},
+      ${c(9)}, ${c(10)}, ${c(11)}, ${c(12)}, ${c(13)}, ${sourceId}::uuid
+    FROM unnest(
+      ${sql.param(tsStart)}::int8[], ${sql.param(tsEnd)}::int8[], ${sql.param(communityId)}::text[],
+      ${sql.param(srcIp)}::inet[], ${sql.param(dstIp)}::inet[], ${sql.param(proto)}::int2[],
+      ${sql.param(bytesOut)}::int8[], ${sql.param(bytesIn)}::int8[], ${sql.param(packetsOut)}::int8[],
+      ${sql.param(packetsIn)}::int8[], ${sql.param(flagsOut)}::int2[], ${sql.param(flagsIn)}::int2[]
+      ${sql.join(
+        present.map(([v, t]) => sql`, ${sql.param(v)}::${sql.raw(t)}[]`),
+        sql``,
+      )}
+    ) AS v(ts, te, cid, sip, dip, pr, bo, bi, po, pi, tfo, tfi${sql.raw(present.map(([, , name]) => `, ${name}`).join(''))})`);
 }

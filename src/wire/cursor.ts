@@ -5,9 +5,9 @@ import { DecodeError } from './errors.js';
  * DecodeError('truncated') instead of reading past the end. No allocation per read.
  */
 export class Cursor {
-  readonly view: DataView;
   pos: number;
   readonly end: number;
+  private dv: DataView | null = null;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -15,9 +15,13 @@ export class Cursor {
     start = 0,
     end = bytes.length,
   ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = start;
     this.end = Math.min(end, bytes.length);
+  }
+
+  /** A DataView over `bytes` (created on first use: most decoders only need the integer reads below). */
+  get view(): DataView {
+    return (this.dv ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
   }
 
   get remaining(): number {
@@ -42,19 +46,22 @@ export class Cursor {
 
   u8(): number {
     this.need(1);
-    return this.view.getUint8(this.pos++);
+    return this.bytes[this.pos++] ?? 0;
   }
 
   u16(littleEndian = false): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos, littleEndian);
-    this.pos += 2;
-    return v;
+    const b = this.bytes;
+    const p = this.pos;
+    this.pos = p + 2;
+    const x = b[p] ?? 0;
+    const y = b[p + 1] ?? 0;
+    return littleEndian ? x | (y << 8) : (x << 8) | y;
   }
 
   u32(littleEndian = false): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos, littleEndian);
+    const v = rd32(this.bytes, this.pos, littleEndian);
     this.pos += 4;
     return v;
   }
@@ -62,8 +69,8 @@ export class Cursor {
   /** Unsigned 64-bit as a JS number (exact up to 2^53; larger values lose low bits). */
   u64(littleEndian = false): number {
     this.need(8);
-    const hi = this.view.getUint32(this.pos + (littleEndian ? 4 : 0), littleEndian);
-    const lo = this.view.getUint32(this.pos + (littleEndian ? 0 : 4), littleEndian);
+    const hi = rd32(this.bytes, this.pos + (littleEndian ? 4 : 0), littleEndian);
+    const lo = rd32(this.bytes, this.pos + (littleEndian ? 0 : 4), littleEndian);
     this.pos += 8;
     return hi * 0x1_0000_0000 + lo;
   }
@@ -83,6 +90,14 @@ export class Cursor {
     this.pos += n;
     return c;
   }
+}
+
+function rd32(b: Uint8Array, p: number, le: boolean): number {
+  const a = b[p] ?? 0;
+  const c = b[p + 1] ?? 0;
+  const d = b[p + 2] ?? 0;
+  const e = b[p + 3] ?? 0;
+  return le ? ((e << 24) | (d << 16) | (c << 8) | a) >>> 0 : ((a << 24) | (c << 16) | (d << 8) | e) >>> 0;
 }
 
 const latin1 = new TextDecoder('latin1');

@@ -8,6 +8,10 @@ export type DecodeErrorKind =
   | 'unsupported' // a valid format or version we do not decode
   | 'limit'; // a hard cap was hit (records per message, labels per name, …)
 
+/**
+ * Decoders throw these for attacker-controlled input that is cut or odd, which is routine on real traffic,
+ * so construction must be cheap: no stack frames are captured (`stack` holds only the message line).
+ */
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';
   constructor(
@@ -18,7 +22,10 @@ export class DecodeError extends Error {
     /** Byte offset inside the buffer the decoder was given, when known. */
     readonly offset?: number,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${decoder}: ${message}${offset === undefined ? '' : ` at byte ${offset}`}`);
+    Error.stackTraceLimit = limit;
   }
 }
 

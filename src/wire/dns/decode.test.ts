@@ -10,7 +10,7 @@ import {
 } from '../../flows/test-support/trace.js';
 import { DecodeError } from '../errors.js';
 import { ipv6ToString } from './addr.js';
-import { decodeDns } from './decode.js';
+import { decodeDns, summarizeDns } from './decode.js';
 import type { DnsMessage } from './types.js';
 
 function udpPayloads(trace: string, port: number): Uint8Array[] {
@@ -239,6 +239,46 @@ describe('decodeDns fuzz', () => {
         onlyDecodeError(() => decodeDns(b, 0, b.length, { mdns })),
       ),
       { numRuns: FUZZ_RUNS },
+    );
+  });
+});
+
+describe('summarizeDns', () => {
+  const seeds = HAVE_ZEEK_DATA
+    ? [
+        ...udpPayloads('dns53.pcap', 53),
+        ...udpPayloads('dns/mdns.pcap', 5353),
+        ...udpPayloads('dns-two-responses.pcap', 53),
+      ]
+    : [Uint8Array.from([...header(1, 0x0100, 1, 0), ...name(['x', 'y']), 0, 1, 0, 1])];
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      return `${e.kind}: ${e.message}`;
+    }
+  };
+  const reduced = (m: DnsMessage) => ({
+    isResponse: m.isResponse,
+    questions: m.questions.map((q) => q.name),
+    answers: m.records
+      .filter((r) => r.section === 'answer')
+      .map((r) => ({
+        name: r.name,
+        type: r.type,
+        kind: r.data.kind,
+        target: r.data.kind === 'name' ? r.data.name : r.data.kind === 'srv' ? r.data.target : null,
+      })),
+  });
+
+  it('accepts and rejects exactly what decodeDns does, with the same names (fuzzed)', () => {
+    fc.assert(
+      fc.property(fc.oneof(randomBytes(), mutated(seeds)), fc.boolean(), fc.boolean(), (b, mdns, tcp) => {
+        const full = outcome(() => reduced(decodeDns(b, 0, b.length, { mdns, tcp })));
+        expect(outcome(() => summarizeDns(b, 0, b.length, { mdns, tcp }))).toEqual(full);
+      }),
+      { numRuns: FUZZ_RUNS * 5 },
     );
   });
 });

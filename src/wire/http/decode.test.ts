@@ -9,7 +9,7 @@ import {
   readZeekLog,
 } from '../../flows/test-support/trace.js';
 import { DecodeError } from '../errors.js';
-import { decodeHttp, looksLikeHttpRequest, looksLikeHttpResponse } from './decode.js';
+import { decodeHttp, httpStartLineOk, looksLikeHttpRequest, looksLikeHttpResponse } from './decode.js';
 
 const enc = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
 
@@ -111,5 +111,34 @@ describe('decodeHttp fuzz', () => {
       ),
       { numRuns: FUZZ_RUNS },
     );
+  });
+
+  it('httpStartLineOk is false only when decodeHttp throws, and true for a valid head', () => {
+    const lines = [
+      'GET / HTTP/1.1',
+      'HTTP/1.0 200 OK',
+      'M-SEARCH * HTTP/1.1',
+      'HTTP/1.1 20 x',
+      'GET  / HTTP/1.1',
+    ];
+    const parts = fc.constantFrom('\r\n', '\n', '\r', ' ', 'Host: a', '\xa0', 'x'.repeat(40), ...lines);
+    const text = fc.array(parts, { maxLength: 12 }).map((xs) => enc(xs.join('')));
+    fc.assert(
+      fc.property(fc.oneof(text, randomBytes([0x47, 0x45, 0x54, 0x20]), mutated(seeds)), (b) => {
+        let threw = false;
+        try {
+          decodeHttp(b);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          threw = true;
+        }
+        if (!httpStartLineOk(b)) expect(threw).toBe(true);
+        else if (threw) expect(() => decodeHttp(b)).toThrow(/too long|too many/);
+      }),
+      { numRuns: FUZZ_RUNS * 5 },
+    );
+    expect(httpStartLineOk(enc('\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n'))).toBe(true);
+    expect(httpStartLineOk(enc('HTTP/1.1 204'))).toBe(true);
+    expect(httpStartLineOk(enc('{"json": true}\n'))).toBe(false);
   });
 });

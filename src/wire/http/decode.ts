@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { DecodeError } from '../errors.js';
-import { headerValue, readHeaderBlock } from './headers.js';
+import { HTTP_MAX_LINE, headerValue, readHeaderBlock } from './headers.js';
 import type { HttpMessage, HttpRequest, HttpResponse } from './types.js';
 
 const D = 'http';
@@ -24,6 +24,109 @@ export function looksLikeHttpResponse(b: Uint8Array, offset = 0, length = b.leng
   if (length < p.length) return false;
   for (let i = 0; i < p.length; i++) if (b[offset + i] !== p.charCodeAt(i)) return false;
   return true;
+}
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+
+/** Bytes [p, p+8) are "HTTP/d.d". */
+function isVersionAt(b: Uint8Array, p: number): boolean {
+  return (
+    b[p] === 0x48 &&
+    b[p + 1] === 0x54 &&
+    b[p + 2] === 0x54 &&
+    b[p + 3] === 0x50 &&
+    b[p + 4] === 0x2f &&
+    isDigit(b[p + 5]) &&
+    b[p + 6] === 0x2e &&
+    isDigit(b[p + 7])
+  );
+}
+
+/** A byte of an HTTP token (RFC 9110 tchar), as the TOKEN pattern. */
+function isTchar(c: number): boolean {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  switch (c) {
+    case 0x21: // !
+    case 0x23: // #
+    case 0x24: // $
+    case 0x25: // %
+    case 0x26: // &
+    case 0x27: // '
+    case 0x2a: // *
+    case 0x2b: // +
+    case 0x2d: // -
+    case 0x2e: // .
+    case 0x5e: // ^
+    case 0x5f: // _
+    case 0x60: // `
+    case 0x7c: // |
+    case 0x7e: // ~
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * A cheap, allocation-free look at the start line only: false when decodeHttp is certain to throw (no start
+ * line, a first line over HTTP_MAX_LINE, or a start line that is neither a request line nor a status line).
+ * True does not promise success (the header block may still hit a limit). Lets a caller that only counts
+ * failures skip decoding segments that are not an HTTP head (bodies, continuations).
+ */
+export function httpStartLineOk(bytes: Uint8Array, offset = 0, length = bytes.length - offset): boolean {
+  const end = Math.min(bytes.length, offset + Math.max(0, length));
+  let p = offset;
+  // As readHeaderBlock: skip empty lines, stop at the first line.
+  let ls = -1;
+  let le = -1;
+  while (p < end) {
+    let e = p;
+    const lim = Math.min(end, p + HTTP_MAX_LINE);
+    while (e < lim && bytes[e] !== 0x0a) e++;
+    if (e >= end) {
+      if (e - p >= HTTP_MAX_LINE) return false;
+      ls = p;
+      le = e > p && bytes[e - 1] === 0x0d ? e - 1 : e;
+      break;
+    }
+    if (bytes[e] !== 0x0a) return false;
+    let l = e;
+    if (l > p && bytes[l - 1] === 0x0d) l--;
+    if (l > p) {
+      ls = p;
+      le = l;
+      break;
+    }
+    p = e + 1;
+  }
+  if (ls < 0) return false;
+  // Status line: "HTTP/d.d" SP 3DIGIT [SP reason].
+  if (le - ls >= 5 && bytes[ls] === 0x48 && bytes[ls + 1] === 0x54 && bytes[ls + 2] === 0x54) {
+    if (bytes[ls + 3] === 0x50 && bytes[ls + 4] === 0x2f) {
+      return (
+        le - ls >= 12 &&
+        isVersionAt(bytes, ls) &&
+        bytes[ls + 8] === 0x20 &&
+        isDigit(bytes[ls + 9]) &&
+        isDigit(bytes[ls + 10]) &&
+        isDigit(bytes[ls + 11]) &&
+        (le - ls === 12 || bytes[ls + 12] === 0x20)
+      );
+    }
+  }
+  // Request line: exactly three space-separated parts: token (1–32), non-empty target, "HTTP/d.d".
+  let q = ls;
+  while (q < le && bytes[q] !== 0x20) {
+    if (!isTchar(bytes[q] ?? 0)) return false;
+    q++;
+  }
+  const methodLen = q - ls;
+  if (methodLen < 1 || methodLen > 32 || q >= le) return false;
+  const ts = q + 1;
+  let t = ts;
+  while (t < le && bytes[t] !== 0x20) t++;
+  if (t === ts || t >= le) return false;
+  return le - (t + 1) === 8 && isVersionAt(bytes, t + 1);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   readZeekLog,
 } from '../../flows/test-support/trace.js';
 import { DecodeError } from '../errors.js';
-import { NTP_UNIX_OFFSET, decodeNtp } from './decode.js';
+import { NTP_UNIX_OFFSET, decodeNtp, ntpDecodes } from './decode.js';
 
 function ntpPayloads(trace: string): Uint8Array[] {
   return loadTrace(trace)
@@ -83,6 +83,22 @@ describe('decodeNtp fuzz', () => {
     fc.assert(
       fc.property(fc.oneof(randomBytes(), mutated(seeds)), (b) => onlyDecodeError(() => decodeNtp(b))),
       { numRuns: FUZZ_RUNS },
+    );
+  });
+
+  it('ntpDecodes says exactly whether decodeNtp succeeds', () => {
+    fc.assert(
+      fc.property(fc.oneof(randomBytes([], 60), mutated(seeds)), fc.nat({ max: 3 }), (b, off) => {
+        let ok = true;
+        try {
+          decodeNtp(b, off);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          ok = false;
+        }
+        expect(ntpDecodes(b, off)).toBe(ok);
+      }),
+      { numRuns: FUZZ_RUNS * 5 },
     );
   });
 });

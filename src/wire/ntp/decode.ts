@@ -15,6 +15,17 @@ export function ntpToUnixMicros(t: NtpTimestamp): number {
   return (t.seconds - NTP_UNIX_OFFSET) * 1_000_000 + Math.floor((t.fraction * 1_000_000) / 2 ** 32);
 }
 
+/** True exactly when decodeNtp would succeed on these bytes, without building the message. */
+export function ntpDecodes(bytes: Uint8Array, offset = 0, length = bytes.length - offset): boolean {
+  const end = Math.min(bytes.length, offset + Math.max(0, length));
+  if (end - offset < 1) return false;
+  const b0 = bytes[offset] ?? 0;
+  const version = (b0 >> 3) & 0x07;
+  const mode = b0 & 0x07;
+  if (version < 1 || version > 4 || mode === 0) return false;
+  return end - offset - 1 >= (mode === 6 || mode === 7 ? 3 : 47);
+}
+
 /**
  * Decodes an NTP header from a UDP payload. Modes 6 and 7 (control/private) only yield the first byte's
  * fields and the stratum. Throws only DecodeError.

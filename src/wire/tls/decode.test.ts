@@ -16,6 +16,7 @@ import {
   ja3,
   ja3s,
   ja4,
+  tlsFirstHandshakeType,
   tlsHandshakeBytesNeeded,
 } from './decode.js';
 
@@ -224,5 +225,16 @@ describe('TLS fuzz', () => {
       ),
       { numRuns: FUZZ_RUNS },
     );
+  });
+
+  it('tlsFirstHandshakeType: any other type than 1 means decodeTlsClientHello fails as malformed', () => {
+    fc.assert(
+      fc.property(fc.oneof(randomBytes([22, 3, 1]), mutated(seeds)), (b) => {
+        const t = tlsFirstHandshakeType(b);
+        if (t >= 0 && t !== 1) expect(() => decodeTlsClientHello(b)).toThrow(/handshake type/);
+      }),
+      { numRuns: FUZZ_RUNS },
+    );
+    expect(tlsFirstHandshakeType(clientHello(JA4_SPEC_HELLO))).toBe(1);
   });
 });

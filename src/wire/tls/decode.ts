@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { hash } from 'node:crypto';
 import { Cursor, latin1Text } from '../cursor.js';
 import { DecodeError } from '../errors.js';
 import type { Ja3, Ja4, TlsClientHello, TlsServerHello } from './types.js';
@@ -73,6 +74,19 @@ function firstHandshake(
     p = rc.pos;
   }
   return { recordVersion, body: new Cursor(buf, D, 4, total) };
+}
+
+/**
+ * The type of the first handshake message when its record header passes the checks decodeTls*Hello make
+ * first (type 22, version 3.x, sane record length, at least the 4-byte handshake header present), else -1.
+ * A caller can skip a decode that is certain to fail: any other type than the one wanted is 'malformed'.
+ */
+export function tlsFirstHandshakeType(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
+  const end = Math.min(bytes.length, offset + Math.max(0, length));
+  if (end - offset < 5 || bytes[offset] !== 22 || bytes[offset + 1] !== 3) return -1;
+  const recLen = ((bytes[offset + 3] ?? 0) << 8) | (bytes[offset + 4] ?? 0);
+  if (recLen === 0 || recLen > 16384 + 2048 || Math.min(recLen, end - offset - 5) < 4) return -1;
+  return bytes[offset + 5] ?? -1;
 }
 
 /**
@@ -235,8 +249,28 @@ export function decodeTlsServerHello(
   return hello;
 }
 
-const md5 = (s: string): string => createHash('md5').update(s, 'latin1').digest('hex');
-const sha256_12 = (s: string): string => createHash('sha256').update(s, 'latin1').digest('hex').slice(0, 12);
+/**
+ * Fingerprint inputs repeat (a device sends the same ClientHello shape again and again) and hashing costs far
+ * more than a Map lookup, so digests are memoised. Bounded (cleared when full): inputs are attacker-controlled.
+ */
+const DIGEST_CACHE_MAX = 2048;
+const md5Cache = new Map<string, string>();
+const sha256Cache = new Map<string, string>();
+
+function memo(cache: Map<string, string>, s: string, f: (s: string) => string): string {
+  let h = cache.get(s);
+  if (h === undefined) {
+    h = f(s);
+    if (cache.size >= DIGEST_CACHE_MAX) cache.clear();
+    cache.set(s, h);
+  }
+  return h;
+}
+
+const md5Hex = (s: string): string => hash('md5', Buffer.from(s, 'latin1'), 'hex');
+const sha256Hex12 = (s: string): string => hash('sha256', Buffer.from(s, 'latin1'), 'hex').slice(0, 12);
+const md5 = (s: string): string => memo(md5Cache, s, md5Hex);
+const sha256_12 = (s: string): string => memo(sha256Cache, s, sha256Hex12);
 const noGrease = (xs: number[]): number[] => xs.filter((x) => !isGrease(x));
 
 /** JA3 (Salesforce): SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats with GREASE removed. */
@@ -269,7 +303,15 @@ const JA4_VERSIONS: Record<number, string> = {
   0xfefc: 'd3',
 };
 
-const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** 4-digit lower-case hex of a 16-bit value. */
+const hex4 = (v: number): string => (HEX2[(v >>> 8) & 0xff] as string) + (HEX2[v & 0xff] as string);
+/** Fixed-width lower-case hex sorts as its number does, so sort numerically first (no string compares). */
+const sortedHex = (xs: number[]): string =>
+  xs
+    .sort((a, b) => a - b)
+    .map(hex4)
+    .join(',');
 const isAlnum = (c: number): boolean =>
   (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 
@@ -297,12 +339,8 @@ export function ja4(h: TlsClientHello, transport: 't' | 'q' | 'd' = 't'): Ja4 {
   const sni = h.sni !== null || exts.includes(0x0000) ? 'd' : 'i';
   const count = (n: number): string => String(Math.min(n, 99)).padStart(2, '0');
   const a = `${transport}${ver}${sni}${count(ciphers.length)}${count(exts.length)}${ja4Alpn(h.alpn[0])}`;
-  const cipherText = ciphers.map(hex4).sort().join(',');
-  const extText = exts
-    .filter((e) => e !== 0x0000 && e !== 0x0010)
-    .map(hex4)
-    .sort()
-    .join(',');
+  const cipherText = sortedHex([...ciphers]);
+  const extText = sortedHex(exts.filter((e) => e !== 0x0000 && e !== 0x0010));
   const sigText = h.signatureAlgorithms.map(hex4).join(',');
   const cText = sigText ? `${extText}_${sigText}` : extText;
   const b = ciphers.length ? sha256_12(cipherText) : '000000000000';
