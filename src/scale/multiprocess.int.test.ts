@@ -5,7 +5,13 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { simulateToPcap } from '../sim/pcap-writer.js';
-import { hasPostgres, hasRedis, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueName } from '../test-support/services.js';
+import {
+  hasPostgres,
+  hasRedis,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+} from '../test-support/services.js';
 
 /**
  * Scale-out for real: two API processes (`iotsec serve`), one worker and one collector, as separate OS
@@ -37,7 +43,11 @@ function feed(port: number, token: string): { messages: Msg[]; ws: WebSocket; re
   return { messages, ws, ready };
 }
 
-async function until<T>(f: () => T | undefined | Promise<T | undefined>, ms: number, what: string): Promise<T> {
+async function until<T>(
+  f: () => T | undefined | Promise<T | undefined>,
+  ms: number,
+  what: string,
+): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await f();
@@ -89,7 +99,11 @@ describe.skipIf(!services)('several processes on one PostgreSQL and one Redis', 
     run(['collect', '--watch', watchDir], { HEALTH_PORT: String(ports.collector) });
     for (const port of Object.values(ports)) {
       await until(
-        () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => (r.ok ? true : undefined), () => undefined),
+        () =>
+          fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (r) => (r.ok ? true : undefined),
+            () => undefined,
+          ),
         90_000,
         `readyz on ${port}`,
       );
@@ -104,7 +118,9 @@ describe.skipIf(!services)('several processes on one PostgreSQL and one Redis', 
 
   afterAll(async () => {
     for (const p of procs) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+    await Promise.all(
+      procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))),
+    );
     const drop = spawn('psql', [TEST_DATABASE_URL, '-qc', `DROP SCHEMA IF EXISTS "${schema}" CASCADE`]);
     await new Promise((r) => drop.once('exit', r));
   });
@@ -122,8 +138,16 @@ describe.skipIf(!services)('several processes on one PostgreSQL and one Redis', 
     });
     copyFileSync(pcap, join(watchDir, 'incident.pcap'));
     for (const c of [a, b]) {
-      await until(() => (c.messages.some((m) => m.type === 'new_device') ? true : undefined), 60_000, 'new_device');
-      await until(() => (c.messages.some((m) => m.type === 'new_alert') ? true : undefined), 60_000, 'new_alert');
+      await until(
+        () => (c.messages.some((m) => m.type === 'new_device') ? true : undefined),
+        60_000,
+        'new_device',
+      );
+      await until(
+        () => (c.messages.some((m) => m.type === 'new_alert') ? true : undefined),
+        60_000,
+        'new_alert',
+      );
     }
     const idsA = a.messages.filter((m) => m.id).map((m) => m.id);
     const idsB = b.messages.filter((m) => m.id).map((m) => m.id);
@@ -136,7 +160,12 @@ describe.skipIf(!services)('several processes on one PostgreSQL and one Redis', 
     const a = feed(ports.a, token);
     const b = feed(ports.b, token);
     await Promise.all([a.ready, b.ready]);
-    const pcap = join(resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data'), 'iot-sentinel-train', 'HueBridge', 'Setup-A-1-STA.pcap');
+    const pcap = join(
+      resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data'),
+      'iot-sentinel-train',
+      'HueBridge',
+      'Setup-A-1-STA.pcap',
+    );
     const up = await fetch(`http://127.0.0.1:${ports.a}/api/v1/sources/upload?name=hue.pcap`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.tcpdump.pcap' },
@@ -146,12 +175,19 @@ describe.skipIf(!services)('several processes on one PostgreSQL and one Redis', 
     const { job_id } = (await up.json()) as { job_id: string };
     for (const c of [a, b]) {
       await until(
-        () => (c.messages.some((m) => m.type === 'job_update' && m.data?.job_id === job_id && m.data?.status === 'completed') ? true : undefined),
+        () =>
+          c.messages.some(
+            (m) => m.type === 'job_update' && m.data?.job_id === job_id && m.data?.status === 'completed',
+          )
+            ? true
+            : undefined,
         60_000,
         'job_update completed',
       );
     }
-    const info = await fetch(`http://127.0.0.1:${ports.b}/api/v1/jobs/ingest/${job_id}`, { headers: { authorization: `Bearer ${token}` } });
+    const info = await fetch(`http://127.0.0.1:${ports.b}/api/v1/jobs/ingest/${job_id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(((await info.json()) as { status: string }).status).toBe('completed');
     a.ws.close();
     b.ws.close();
