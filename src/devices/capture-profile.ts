@@ -11,8 +11,8 @@ import type { FlowRecord } from '../flows/types.js';
 import { extractObservations } from '../flows/observations.js';
 import { flowEndpoints } from '../ingest/writer.js';
 import { CaptureReader } from '../wire/capture/decode.js';
-import { macToString } from '../wire/dns/addr.js';
-import { ipv4ToString, ipv6ToString } from '../wire/dns/addr.js';
+import { macOrNull } from '../wire/addr.js';
+import { ipv4ToString, ipv6ToString } from '../wire/addr.js';
 import { isDecodeError } from '../wire/errors.js';
 import { decodePacket } from '../wire/packet/decode.js';
 import { PacketInfo } from '../wire/packet/types.js';
@@ -61,7 +61,7 @@ class Builder {
 
   packet(info: PacketInfo, frame: Uint8Array): void {
     if (info.hasL2) this.hasL2 = true;
-    const mac = info.hasL2 ? macToString(info.srcMac) : null;
+    const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
     let ip: string | null = null;
     if (info.ipVersion === 4) ip = ipv4ToString(info.srcIp4 >>> 0);
     else if (info.ipVersion === 6 && info.srcIp6Offset >= 0) ip = ipv6ToString(frame, info.srcIp6Offset);

@@ -1,4 +1,4 @@
-import { parseIp } from '../wire/packet/addr.js';
+import { parseIp } from '../wire/addr.js';
 
 /**
  * Is this address on a local network (where the devices we inventory live)? RFC 1918, CGNAT 100.64/10,

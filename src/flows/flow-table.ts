@@ -10,7 +10,7 @@
  * close delay that absorbs trailing ACKs), and an LRU cap on live flows.
  */
 import { DecodeError } from '../wire/errors.js';
-import { ipv4ToString, ipv6ToString, macToString } from '../wire/dns/addr.js';
+import { ipv4ToString, ipv6ToString, macOrNull } from '../wire/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
 import { decodeHttp, httpStartLineOk } from '../wire/http/decode.js';
 import { decodeMqttConnect } from '../wire/mqtt/decode.js';
@@ -804,8 +804,8 @@ export class FlowTable {
       tcpFlagsIn: f.flagsR,
       connState: connState(f),
       communityId: communityIdFor(f, srcBytes, dstBytes, this.seed),
-      srcMac: macToString(f.origMac),
-      dstMac: macToString(f.respMac),
+      srcMac: macOrNull(f.origMac),
+      dstMac: macOrNull(f.respMac),
       vlan: f.vlan >= 0 ? f.vlan : null,
       sni: f.sni,
       httpHost: f.httpHost,

@@ -4,7 +4,7 @@
  * User-Agent, TLS JA3/JA4/SNI, DNS query names, MQTT client id. Each is tagged with the *sending* device's
  * MAC and IP. Pure; decode failures are swallowed (DecodeError only) and counted by the caller if needed.
  */
-import { ipv4ToString, ipv6ToString, macToString } from '../wire/dns/addr.js';
+import { ipv4ToString, ipv6ToString, macOrNull } from '../wire/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
 import type { DnsAnswerSummary } from '../wire/dns/decode.js';
 import { DecodeError } from '../wire/errors.js';
@@ -154,7 +154,7 @@ function udp(
   if ((dp === 67 || dp === 68) && (sp === 67 || sp === 68)) {
     const m = cache ? cache.dhcp(frame, off, len) : decodeDhcp(frame, off, len);
     if (m.op !== 1) return; // server replies describe the client, not the sender
-    const mac = info.hasL2 ? macToString(info.srcMac) : null;
+    const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
     const cmac = m.htype === 1 && m.hlen === 6 ? m.chaddr : mac;
     let cip: string | null = m.ciaddr;
     if (cip === '0.0.0.0') {
@@ -176,7 +176,7 @@ function udp(
       const r = rs[i] as DnsAnswerSummary;
       const k = r.kind;
       if (k !== 'name' && k !== 'srv' && k !== 'a' && k !== 'aaaa') continue;
-      if (mac === undefined) mac = info.hasL2 ? macToString(info.srcMac) : null;
+      if (mac === undefined) mac = info.hasL2 ? macOrNull(info.srcMac) : null;
       if (ip === undefined) ip = srcIpText(info, frame);
       if (k === 'name') {
         if (r.type !== 12) continue;
@@ -195,7 +195,7 @@ function udp(
   } else if (sp === 1900 || dp === 1900) {
     const m = cache ? cache.ssdp(frame, off, len) : decodeSsdp(frame, off, len);
     if (m.kind === 'notify' || m.kind === 'response') {
-      const mac = info.hasL2 ? macToString(info.srcMac) : null;
+      const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
       const ip = srcIpText(info, frame);
       em.put('ssdp_server', m.server, mac, ip);
       em.put('ssdp_usn', m.usn, mac, ip);
@@ -204,7 +204,7 @@ function udp(
       em.put(
         'http_user_agent',
         m.userAgent,
-        info.hasL2 ? macToString(info.srcMac) : null,
+        info.hasL2 ? macOrNull(info.srcMac) : null,
         srcIpText(info, frame),
       );
     }
@@ -213,7 +213,7 @@ function udp(
 
 function questions(em: Emitter, info: PacketInfo, frame: Uint8Array, qs: readonly string[]): void {
   if (qs.length === 0) return;
-  const mac = info.hasL2 ? macToString(info.srcMac) : null;
+  const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
   const ip = srcIpText(info, frame);
   for (let i = 0; i < qs.length; i++) em.put('dns_query', qs[i] as string, mac, ip);
 }
@@ -228,7 +228,7 @@ function tcp(
 ): void {
   if (looksLikeTlsHandshake(frame, off, len) && frame[off + 5] === 1) {
     const h = cache ? cache.tlsClientHello(frame, off, len) : decodeTlsClientHello(frame, off, len);
-    const mac = info.hasL2 ? macToString(info.srcMac) : null;
+    const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
     const ip = srcIpText(info, frame);
     em.put('tls_sni', h.sni, mac, ip);
     em.put('tls_ja3', ja3(h).hash, mac, ip);
@@ -239,13 +239,12 @@ function tcp(
       em.put(
         'http_user_agent',
         m.userAgent,
-        info.hasL2 ? macToString(info.srcMac) : null,
+        info.hasL2 ? macOrNull(info.srcMac) : null,
         srcIpText(info, frame),
       );
   } else if (looksLikeMqttConnect(frame, off, len)) {
     const id = decodeMqttConnect(frame, off, len).clientId;
-    if (id)
-      em.put('mqtt_client_id', id, info.hasL2 ? macToString(info.srcMac) : null, srcIpText(info, frame));
+    if (id) em.put('mqtt_client_id', id, info.hasL2 ? macOrNull(info.srcMac) : null, srcIpText(info, frame));
   } else if (info.dstPort === 53 && len > 2) {
     const m = cache ? cache.dns(frame, off, len, DNS_TCP) : decodeDnsMode(frame, off, len, DNS_TCP);
     if (!m.isResponse) questions(em, info, frame, m.questions);

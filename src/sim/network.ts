@@ -13,7 +13,7 @@
  * host is in a documentation range (192.0.2.0/24, 198.51.100.0/24 for benign services; 203.0.113.0/24 for
  * attack infrastructure and flood targets). Local time for the diurnal profiles is UTC + utcOffsetMinutes.
  */
-import { macToString } from '../wire/packet/addr.js';
+import { macToString } from '../wire/addr.js';
 import type { DeviceProfile, DeviceType } from './devices.js';
 import { DEVICE_CATALOGUE, NEW_DEVICE_POOL, fillTemplate, ouiValue } from './devices.js';
 import type { FrameSink, TcpEndpoint, TlsStack } from './packets.js';

@@ -6,7 +6,7 @@
  * Pure: no I/O, no clock, no Math.random. MACs are 48-bit numbers and IPv4 addresses unsigned 32-bit numbers,
  * like PacketInfo. Every builder returns a fresh Uint8Array.
  */
-import { ip4ToString } from '../wire/packet/addr.js';
+import { ip4ToString } from '../wire/addr.js';
 
 export const EtherTypes = { IPV4: 0x0800, ARP: 0x0806 } as const;
 export const BROADCAST_MAC = 0xffff_ffff_ffff;

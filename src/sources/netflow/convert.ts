@@ -1,7 +1,7 @@
 /** FlowExportRecord (NetFlow v5/v9, IPFIX; one direction) → IngestFlow. */
 import { appProtoByPort } from '../../flows/app-proto.js';
 import type { CloseReason } from '../../flows/types.js';
-import { macToString } from '../../wire/dns/addr.js';
+import { macOrNull } from '../../wire/addr.js';
 import type { FlowExportRecord } from '../../wire/flowexport/decode.js';
 import type { IngestFlow } from '../types.js';
 import { communityIdOf, parseIp } from '../zeek/values.js';
@@ -88,8 +88,8 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
     tcpFlagsIn: 0,
     connState: 'OTH',
     communityId: communityIdOf(src, dst, proto, sport, dport, seed),
-    srcMac: smac !== undefined && smac > 0 ? macToString(smac) : null,
-    dstMac: dmac !== undefined && dmac > 0 ? macToString(dmac) : null,
+    srcMac: smac !== undefined && smac > 0 ? macOrNull(smac) : null,
+    dstMac: dmac !== undefined && dmac > 0 ? macOrNull(dmac) : null,
     vlan: vlan !== undefined && vlan > 0 && vlan <= 4095 ? vlan : null,
     sni: null,
     httpHost: null,

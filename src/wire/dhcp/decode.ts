@@ -1,6 +1,6 @@
 import { Cursor, latin1Text } from '../cursor.js';
 import { DecodeError } from '../errors.js';
-import { hexColon, ipv4BytesToString } from '../dns/addr.js';
+import { hexColon, ipv4BytesToString } from '../addr.js';
 import { readDnsName } from '../dns/decode.js';
 import type { DhcpMessage } from './types.js';
 

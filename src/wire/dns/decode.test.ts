@@ -9,7 +9,7 @@ import {
   readZeekLog,
 } from '../../flows/test-support/trace.js';
 import { DecodeError } from '../errors.js';
-import { ipv6ToString } from './addr.js';
+import { ipv6ToString } from '../addr.js';
 import { decodeDns, summarizeDns } from './decode.js';
 import type { DnsMessage } from './types.js';
 

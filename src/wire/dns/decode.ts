@@ -1,6 +1,6 @@
 import { Cursor } from '../cursor.js';
 import { DecodeError } from '../errors.js';
-import { ipv4BytesToString, ipv6ToString } from './addr.js';
+import { ipv4BytesToString, ipv6ToString } from '../addr.js';
 import type { DnsDecodeOptions, DnsMessage, DnsQuestion, DnsRData, DnsRecord, DnsSection } from './types.js';
 
 const D = 'dns';

@@ -1,6 +1,6 @@
 import { DecodeError } from '../errors.js';
 import { utf8Text } from '../cursor.js';
-import { ip4ToString, ip6ToString } from '../packet/addr.js';
+import { ip4ToString, ip6ToString } from '../addr.js';
 import type { FlowExportRecord, OptionsRecord, Template, TemplateField } from './types.js';
 
 const TWO32 = 0x1_0000_0000;

@@ -2,7 +2,7 @@ import { DecodeError } from '../errors.js';
 import { rd16, rd32 } from '../capture/chunks.js';
 import type { TemplateCache } from '../flowexport/cache.js';
 import { emptyRecord, uptimeToUnixMs } from '../flowexport/fields.js';
-import { ip4ToString } from '../packet/addr.js';
+import { ip4ToString } from '../addr.js';
 import type { Netflow5Header, Netflow5Result } from './types.js';
 
 export type * from './types.js';

@@ -10,7 +10,7 @@ import { DecodeError } from '../errors.js';
 import type { ArpPacket, PacketInfo, PacketLayer } from './types.js';
 
 export * from './types.js';
-export * from './addr.js';
+export * from '../addr.js';
 
 /** LINKTYPE_* values understood by decodePacket. */
 export const LinkType = {

@@ -2,7 +2,7 @@ import { DecodeError } from '../errors.js';
 import { utf8Text } from '../cursor.js';
 import { ChunkQueue, rd16, rd32 } from '../capture/chunks.js';
 import type { RecordReader } from '../capture/types.js';
-import { ip4ToString, ip6ToString } from '../packet/addr.js';
+import { ip4ToString, ip6ToString } from '../addr.js';
 import {
   BlockType,
   type NameRecord,

@@ -1,52 +1,94 @@
 /**
- * Address formatting and parsing helpers. These allocate strings: use them off the hot path (logging,
- * output, inventory), never per packet inside decodePacket.
+ * Address text and parsing for the wire decoders, the flow table and everything above them. The formatters
+ * are on hot paths (flow export, observations): no per-call arrays, and MAC text is cached.
  */
 
-/** A 48-bit MAC held in a number → "aa:bb:cc:dd:ee:ff" (lower case). */
-export function macToString(n: number): string {
-  let s = '';
-  for (let i = 5; i >= 0; i--) {
-    const b = Math.floor(n / 2 ** (8 * i)) % 256;
-    s += (b < 16 ? '0' : '') + b.toString(16) + (i > 0 ? ':' : '');
-  }
-  return s;
+/** Dotted quad of an unsigned 32-bit IPv4 address. */
+export function ipv4ToString(v: number): string {
+  return `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
-/** An unsigned 32-bit IPv4 address → dotted quad. */
-export function ip4ToString(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+/** Dotted quad of 4 bytes at `off`. */
+export function ipv4BytesToString(b: Uint8Array, off: number): string {
+  return `${b[off] ?? 0}.${b[off + 1] ?? 0}.${b[off + 2] ?? 0}.${b[off + 3] ?? 0}`;
 }
 
-/** The 16 bytes at `offset` → RFC 5952 text (lower case, longest zero run ≥ 2 groups compressed, IPv4-mapped as ::ffff:a.b.c.d). */
-export function ip6ToString(bytes: Uint8Array, offset = 0): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(((bytes[offset + 2 * i] ?? 0) << 8) | (bytes[offset + 2 * i + 1] ?? 0));
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    const v4 = (((g[6] ?? 0) << 16) | (g[7] ?? 0)) >>> 0;
-    return `::ffff:${ip4ToString(v4)}`;
+const words6 = new Int32Array(8);
+
+/** RFC 5952 text of the 16-byte IPv6 address at `off` (longest zero run compressed, lower-case hex). */
+export function ipv6ToString(b: Uint8Array, off: number): string {
+  const w = words6;
+  for (let i = 0; i < 8; i++) w[i] = ((b[off + 2 * i] ?? 0) << 8) | (b[off + 2 * i + 1] ?? 0);
+  // IPv4-mapped ::ffff:a.b.c.d
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
+    return `::ffff:${ipv4BytesToString(b, off + 12)}`;
   }
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
+    if (w[i] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  if (bestLen < 2) bestStart = -1;
-  const hex = (i: number): string => (g[i] ?? 0).toString(16);
-  if (bestStart < 0) return g.map((_, i) => hex(i)).join(':');
-  const head = g.slice(0, bestStart).map((_, i) => hex(i));
-  const tail = g.slice(bestStart + bestLen).map((_, i) => hex(bestStart + bestLen + i));
-  return `${head.join(':')}::${tail.join(':')}`;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (s.length > 0 && !s.endsWith(':')) s += ':';
+    s += (w[i] ?? 0).toString(16);
+  }
+  return s;
+}
+
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex2 = (v: number): string => HEX2[v & 0xff] as string;
+
+/** MAC text by 48-bit value: a capture holds few distinct MACs, and the flow table and observations ask for
+ * the same ones per packet. Bounded (cleared when full) because MACs are attacker-controlled. */
+const macCache = new Map<number, string>();
+const MAC_CACHE_MAX = 4096;
+
+/** Colon-separated lower-case MAC of a 48-bit integer ("aa:bb:cc:dd:ee:ff"). */
+export function macToString(mac: number): string {
+  let s = macCache.get(mac);
+  if (s !== undefined) return s;
+  const hi = Math.floor(mac / 0x1_0000_0000);
+  const lo = mac >>> 0;
+  s = `${hex2(hi >>> 8)}:${hex2(hi)}:${hex2(lo >>> 24)}:${hex2(lo >>> 16)}:${hex2(lo >>> 8)}:${hex2(lo)}`;
+  if (macCache.size >= MAC_CACHE_MAX) macCache.clear();
+  macCache.set(mac, s);
+  return s;
+}
+
+/** MAC text, or null when the value is negative (PacketInfo's "no MAC"). */
+export function macOrNull(mac: number): string | null {
+  return mac < 0 ? null : macToString(mac);
+}
+
+/** Colon-separated lower-case hex of bytes (MAC addresses, client ids). */
+export function hexColon(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += (i ? ':' : '') + (b[i] ?? 0).toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Same as ipv4ToString (the name the packet decoder's users know). */
+export const ip4ToString = ipv4ToString;
+
+/** RFC 5952 text of the 16 bytes at `offset` (default 0). */
+export function ip6ToString(bytes: Uint8Array, offset = 0): string {
+  return ipv6ToString(bytes, offset);
 }
 
 /** "aa:bb:cc:dd:ee:ff", "aa-bb-…" or "aabb.ccdd.eeff" → 48-bit number, or null when not a MAC. */
