@@ -152,20 +152,7 @@ export async function ingestFile(
     st,
     opts.force,
   );
-  const summary: FileIngestSummary = {
-    file: path,
-    format,
-    source_id: sourceId,
-    packets: 0,
-    bytes: 0,
-    flows: 0,
-    observations: 0,
-    new_devices: 0,
-    errors: {},
-    error: null,
-    resumed,
-    skipped,
-  };
+  const summary = emptySummary(path, format, sourceId, resumed, skipped);
   if (skipped) return summary;
 
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -246,6 +233,30 @@ export async function ingestFile(
     throw e;
   }
   return summary;
+}
+
+/** The summary of a file ingest before anything is read. */
+export function emptySummary(
+  file: string,
+  format: FileFormat,
+  sourceId: string,
+  resumed: boolean,
+  skipped: boolean,
+): FileIngestSummary {
+  return {
+    file,
+    format,
+    source_id: sourceId,
+    packets: 0,
+    bytes: 0,
+    flows: 0,
+    observations: 0,
+    new_devices: 0,
+    errors: {},
+    error: null,
+    resumed,
+    skipped,
+  };
 }
 
 export async function publishNewDevices(bus: Bus, devices: NewDevice[]): Promise<void> {

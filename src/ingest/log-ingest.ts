@@ -10,6 +10,7 @@ import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
 import {
   claimFileSource,
+  emptySummary,
   publishNewDevices,
   type FileIngestOptions,
   type FileIngestSummary,
@@ -38,18 +39,8 @@ export async function ingestLogFile(
     opts.force,
   );
   const summary: FileIngestSummary = {
-    file,
-    format,
-    source_id: sourceId,
-    packets: 0,
+    ...emptySummary(file, format, sourceId, resumed, skipped),
     bytes: st.size,
-    flows: 0,
-    observations: 0,
-    new_devices: 0,
-    errors: {},
-    error: null,
-    resumed,
-    skipped,
   };
   if (skipped) return summary;
 

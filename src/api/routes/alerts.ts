@@ -12,6 +12,7 @@ import type { Config } from '../../config.js';
 import { modelServices } from '../../ml/registry/services.js';
 import { ALERT_STATUSES, alerts, SEVERITIES } from '../../store/schema.js';
 import { listFlows, type FlowRow } from '../../store/traffic.js';
+import { flowSchema } from '../presenters.js';
 import type { Services } from '../context.js';
 import { decodeCursor, encodeCursor, listQuery, page } from '../pagination.js';
 import { actorOf } from './actor.js';
@@ -34,30 +35,6 @@ export const alertSchema = z.object({
   source_id: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
-});
-
-const flowSchema = z.object({
-  id: z.number(),
-  ts_start: z.string(),
-  ts_end: z.string(),
-  device_id: z.number().nullable(),
-  community_id: z.string().nullable(),
-  src_ip: z.string(),
-  src_port: z.number().nullable(),
-  dst_ip: z.string(),
-  dst_port: z.number().nullable(),
-  proto: z.number(),
-  app_proto: z.string().nullable(),
-  bytes_out: z.number(),
-  bytes_in: z.number(),
-  packets_out: z.number(),
-  packets_in: z.number(),
-  conn_state: z.string().nullable(),
-  sni: z.string().nullable(),
-  http_host: z.string().nullable(),
-  dns_query: z.string().nullable(),
-  uid: z.string().nullable(),
-  label: z.string().nullable(),
 });
 
 const SORTS = ['last_seen', 'first_seen', 'severity', 'count'] as const;

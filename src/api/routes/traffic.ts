@@ -4,6 +4,7 @@ import { AppError } from '../../errors.js';
 import { listFlows, timeSeries, topTalkers, type FlowFilter } from '../../store/traffic.js';
 import type { Services } from '../context.js';
 import { decodeCursor, encodeCursor } from '../pagination.js';
+import { flowSchema } from '../presenters.js';
 
 const DAY = 86_400_000;
 // A sanity bound only: the (ts_start, id) primary key of every partition serves the ordering, and
@@ -47,36 +48,6 @@ function toFilter(q: FilterQuery): FlowFilter {
     communityId: q.community_id,
   };
 }
-
-const flowSchema = z.object({
-  id: z.number(),
-  ts_start: z.string(),
-  ts_end: z.string(),
-  device_id: z.number().nullable(),
-  peer_device_id: z.number().nullable(),
-  community_id: z.string().nullable(),
-  src_ip: z.string(),
-  src_port: z.number().nullable(),
-  dst_ip: z.string(),
-  dst_port: z.number().nullable(),
-  proto: z.number(),
-  app_proto: z.string().nullable(),
-  bytes_out: z.number(),
-  bytes_in: z.number(),
-  packets_out: z.number(),
-  packets_in: z.number(),
-  tcp_flags_out: z.number(),
-  tcp_flags_in: z.number(),
-  conn_state: z.string().nullable(),
-  src_mac: z.string().nullable(),
-  dst_mac: z.string().nullable(),
-  vlan: z.number().nullable(),
-  sni: z.string().nullable(),
-  http_host: z.string().nullable(),
-  dns_query: z.string().nullable(),
-  uid: z.string().nullable(),
-  label: z.string().nullable(),
-});
 
 export const trafficRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const db = () => services.store.readDb;
