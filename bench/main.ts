@@ -2,7 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { devicesGroup } from './devices.js';
 import { ingestGroup } from './ingest.js';
+import { vulnsGroup } from './vulns.js';
 import { detectGroup } from './detect.js';
+import { apiGroup } from './api.js';
+import { wsGroup } from './ws.js';
+import { mlGroup } from './ml.js';
 import { machine, type BenchResult, type Group } from './harness.js';
 
 /**
@@ -10,7 +14,7 @@ import { machine, type BenchResult, type Group } from './harness.js';
  * on stdout (progress on stderr), and regenerates BENCHMARKS.md from bench/results.json, where each group
  * keeps the figures of its latest run.
  */
-const GROUPS: Group[] = [ingestGroup, devicesGroup, detectGroup];
+const GROUPS: Group[] = [ingestGroup, devicesGroup, detectGroup, vulnsGroup, apiGroup, wsGroup, mlGroup];
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
