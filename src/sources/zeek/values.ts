@@ -4,7 +4,7 @@
  * Nothing here throws on bad input: invalid values come back as null.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { ipv6ToString } from '../../wire/dns/addr.js';
+import { ipv6ToString } from '../../wire/addr.js';
 import { communityId } from '../../flows/community-id.js';
 
 /** Longest string kept from attacker-controlled input (hostnames, user agents, labels …). */
