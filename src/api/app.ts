@@ -18,7 +18,7 @@ import { TokenService, type AccessClaims } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { openServices, type Services } from './context.js';
 import { registerAuth, registerAuthorization } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -67,6 +67,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
             },
           },
     bodyLimit: 1024 * 1024,
+    frameworkErrors,
     trustProxy: config.trustProxy,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];

@@ -1,8 +1,10 @@
 import { MemoryBus, MemoryKv } from './memory.js';
 import { RedisBus, RedisKv } from './redis.js';
+import { ResilientKv } from './resilient-kv.js';
 import type { Bus, Kv } from './types.js';
 
 export * from './types.js';
+export { ResilientKv } from './resilient-kv.js';
 
 export interface BusOptions {
   redisUrl?: string | undefined;
@@ -18,7 +20,18 @@ export function createBus(opts: BusOptions): { bus: Bus; kv: Kv } {
       prefix: opts.redisPrefix,
       ...(opts.onError ? { onError: opts.onError } : {}),
     };
-    return { bus: new RedisBus(ro), kv: new RedisKv(ro) };
+    // The KV falls back to in-process counters while Redis is down, so login and rate limits keep working.
+    const kv = new ResilientKv(new RedisKv(ro), {
+      onStateChange: (state, err) =>
+        opts.onError?.(
+          new Error(
+            state === 'degraded'
+              ? `Redis KV unavailable (${err?.message ?? 'error'}); using local counters until it is back`
+              : 'Redis KV is back',
+          ),
+        ),
+    });
+    return { bus: new RedisBus(ro), kv };
   }
   return { bus: new MemoryBus(), kv: new MemoryKv() };
 }

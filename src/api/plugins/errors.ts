@@ -41,6 +41,28 @@ function isDatabaseDown(err: unknown): boolean {
   return false;
 }
 
+/** PostgreSQL refused a value from the request: NUL or an invalid byte in text (22021), untranslatable (22P05). */
+const DB_BAD_INPUT_CODES = new Set(['22021', '22P05']);
+
+function isDatabaseBadInput(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const x = e as { code?: unknown; cause?: unknown };
+    if (typeof x.code === 'string' && DB_BAD_INPUT_CODES.has(x.code)) return true;
+    e = x.cause;
+  }
+  return false;
+}
+
+/** Errors Fastify raises before routing (malformed URL, path parameter over maxParamLength): same error shape. */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  return sendError(
+    reply,
+    'VALIDATION_FAILED',
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : 'The URL is malformed.',
+  );
+}
+
 function fromFastifyError(err: FastifyError): ErrorCode | null {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -106,6 +128,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
       request.log.warn({ err }, 'database unavailable');
       void reply.header('retry-after', '5');
       return sendError(reply, 'DATABASE_UNAVAILABLE');
+    }
+    if (isDatabaseBadInput(err)) {
+      return sendError(
+        reply,
+        'VALIDATION_FAILED',
+        'The request contains characters that cannot be stored (e.g. NUL).',
+      );
     }
     const code = fromFastifyError(err);
     if (code) return sendError(reply, code, code === 'VALIDATION_FAILED' ? err.message : undefined);
