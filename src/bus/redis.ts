@@ -20,6 +20,9 @@ function toProgress(p: unknown): JobProgress {
   return Number(p) || 0;
 }
 
+/** Events kept per channel for resume (approximately: Redis trims in whole nodes). */
+const REPLAY_MAX = 5000;
+
 export interface RedisOptions {
   url: string;
   prefix: string;
@@ -56,8 +59,36 @@ export class RedisBus implements Bus {
     return `${this.opts.prefix}:ev:${name}`;
   }
 
+  /** Events also go to a capped Redis stream per channel, so a reconnecting client can resume on any process. */
   async publish(channel: string, event: BusEvent): Promise<void> {
-    await this.pub.publish(this.channel(channel), JSON.stringify(event));
+    const json = JSON.stringify(event);
+    await this.pub
+      .multi()
+      .xadd(`${this.channel(channel)}:replay`, 'MAXLEN', '~', String(REPLAY_MAX), '*', 'e', json)
+      .publish(this.channel(channel), json)
+      .exec();
+  }
+
+  async recent(channel: string, limit: number): Promise<BusEvent[]> {
+    const entries = await this.pub.xrevrange(
+      `${this.channel(channel)}:replay`,
+      '+',
+      '-',
+      'COUNT',
+      Math.min(limit, REPLAY_MAX),
+    );
+    const out: BusEvent[] = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const fields = entries[i]?.[1] ?? [];
+      const json = fields[1];
+      if (fields[0] !== 'e' || json === undefined) continue;
+      try {
+        out.push(JSON.parse(json) as BusEvent);
+      } catch {
+        // a foreign entry: skip it
+      }
+    }
+    return out;
   }
 
   private subscriber(): Redis {

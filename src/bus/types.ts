@@ -67,6 +67,11 @@ export interface Bus {
   readonly kind: 'memory' | 'redis';
   publish(channel: string, event: BusEvent): Promise<void>;
   subscribe(channel: string, handler: EventHandler): Promise<Unsubscribe>;
+  /**
+   * The last `limit` events published on a channel, oldest first, from a bounded buffer shared by every
+   * process (Redis); undefined where the bus keeps none (in-process: each subscriber keeps its own).
+   */
+  recent?(channel: string, limit: number): Promise<BusEvent[]>;
   enqueue(queue: string, name: string, data: unknown, opts?: JobOptions): Promise<string>;
   /** Runs jobs of a queue in this process until the returned function is called. */
   process(queue: string, handler: JobHandler, opts?: { concurrency?: number }): Promise<Unsubscribe>;

@@ -62,6 +62,30 @@ describe.each(kinds)('WebSocket feed on %s stack', (kind) => {
     ws3.terminate();
   });
 
+  it.skipIf(kind !== 'servers')(
+    'resumes from the replay stream in Redis, for events this process never saw',
+    async () => {
+      // Written to the shared replay stream by "another process" before this one was listening: this
+      // process never received them through pub/sub, so only the Redis stream can replay them.
+      const { Redis } = await import('ioredis');
+      const prefix = (s.services.bus as unknown as { opts: { prefix: string } }).opts.prefix;
+      const raw = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+      const before = makeEvent('new_device', { device_id: 1 });
+      const after = [makeEvent('new_alert', { id: 2 }), makeEvent('alert_update', { id: 2 })];
+      for (const e of [before, ...after])
+        await raw.xadd(`${prefix}:ev:events:replay`, '*', 'e', JSON.stringify(e));
+      await raw.quit();
+      expect((await s.services.bus.recent?.('events', 100))?.map((e) => e.id)).toEqual(
+        expect.arrayContaining([before.id, ...after.map((e) => e.id)]),
+      );
+      const ws = await s.app.injectWS('/ws');
+      const c = collect(ws);
+      ws.send(JSON.stringify({ type: 'auth', token, last_event_id: before.id }));
+      await until(() => (after.every((e) => c.messages.some((m) => m.id === e.id)) ? true : undefined));
+      ws.terminate();
+    },
+  );
+
   it('refuses a bad token, a missing auth message and a foreign Origin', async () => {
     const bad = await s.app.injectWS('/ws');
     const r = collect(bad);

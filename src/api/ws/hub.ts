@@ -15,7 +15,8 @@ import { ReplayBuffer } from './replay-buffer.js';
  * - The browser connects (Origin must be this site or one of CORS_ORIGINS) and, within 5 s, sends
  *   `{"type":"auth","token":"…","last_event_id":"…"?}` — the token never goes in the URL.
  * - The server answers `{"type":"hello","role":…}`, then replays what the client missed after
- *   last_event_id, or sends `{"type":"resync"}` when that id is older than the replay window.
+ *   last_event_id (from this process's window, else from the bounded stream every process shares in Redis),
+ *   or sends `{"type":"resync"}` when that id is older than the replay window.
  * - Then every product event: `{"type":"new_alert"|"alert_update"|"new_device"|"device_update"|
  *   "traffic_tick"|"model_update"|"job_update","id","at","data"}`.
  * A client that cannot keep up (more than 1 MiB unsent) is closed with 4008 and never slows the others;
@@ -96,6 +97,22 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
     for (const c of clients) c.socket.close(1001, 'server shutting down');
   });
 
+  /** What a client missed after `lastId`: this process's window first, then the shared one in Redis. */
+  const missedSince = async (lastId: string | null): Promise<BusEvent[] | null> => {
+    if (lastId === null) return [];
+    const local = replay.since(lastId);
+    if (local !== null) return local;
+    const bus = opts.services.bus;
+    if (!bus.recent) return null;
+    try {
+      const shared = await bus.recent(EVENTS_CHANNEL, 5000);
+      const at = shared.findIndex((e) => e.id === lastId);
+      return at < 0 ? null : shared.slice(at + 1);
+    } catch {
+      return null;
+    }
+  };
+
   app.get(
     '/ws',
     {
@@ -145,12 +162,16 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
               socket.once('close', () => clearTimeout(t));
             }
             send(c, JSON.stringify({ type: 'hello', role: principal.role, name: principal.name }));
-            if (typeof msg.last_event_id === 'string' && msg.last_event_id.length > 0) {
-              const missed = replay.since(msg.last_event_id);
+            const lastId =
+              typeof msg.last_event_id === 'string' && msg.last_event_id.length > 0
+                ? msg.last_event_id
+                : null;
+            // Joins the live feed only after the replay, so nothing is sent twice or out of order.
+            void missedSince(lastId).then((missed) => {
               if (missed === null) send(c, JSON.stringify({ type: 'resync' }));
               else for (const e of missed) send(c, JSON.stringify(e));
-            }
-            clients.add(c);
+              clients.add(c);
+            });
           },
           (e: unknown) => {
             request.log.info({ err: e }, 'websocket auth refused');
