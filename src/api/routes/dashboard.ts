@@ -1,8 +1,15 @@
 import { sql } from 'drizzle-orm';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { queryRows, type Db } from '../../store/db.js';
 import { SEVERITIES } from '../../store/schema.js';
+import {
+  DASHBOARD_CACHE_KEY,
+  DASHBOARD_CACHE_TTL_MS,
+  DASHBOARD_INVALIDATING_EVENTS,
+  JsonCache,
+} from '../cache.js';
 import type { Services } from '../context.js';
 
 /**
@@ -274,7 +281,36 @@ export async function dashboardMetrics(db: Db, now = Date.now()): Promise<Dashbo
   };
 }
 
-export const dashboardRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
+export interface DashboardRouteOptions {
+  services: Services;
+  /** How long the metrics are shared between requests and replicas (ms); 0 disables the cache. */
+  cacheTtlMs?: number;
+}
+
+/**
+ * The metrics are cached in the KV (Redis when configured) for a few seconds and dropped on every event
+ * that changes them (new or updated alerts and devices), so a wall of dashboards polling every few seconds
+ * costs the database one aggregation per window, not one per request.
+ */
+export const dashboardRoutes: FastifyPluginAsyncZod<DashboardRouteOptions> = async (
+  app,
+  { services, cacheTtlMs = DASHBOARD_CACHE_TTL_MS },
+) => {
+  const cache =
+    cacheTtlMs > 0
+      ? new JsonCache({
+          kv: services.kv,
+          bus: services.bus,
+          key: DASHBOARD_CACHE_KEY,
+          ttlMs: cacheTtlMs,
+          invalidateOn: DASHBOARD_INVALIDATING_EVENTS,
+          onError: (err) => app.log.warn({ err }, 'dashboard cache unavailable'),
+        })
+      : null;
+  if (cache) {
+    await cache.start();
+    app.addHook('onClose', async () => cache.stop());
+  }
   app.get(
     '/metrics',
     {
@@ -287,7 +323,16 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ services: Services }> = as
     },
     async (_request, reply) => {
       void reply.header('cache-control', 'no-store');
-      return dashboardMetrics(services.store.readDb);
+      if (!cache) return dashboardMetrics(services.store.readDb);
+      const { json, hit } = await cache.get(async () =>
+        dashboardSchema.parse(await dashboardMetrics(services.store.readDb)),
+      );
+      // Checked against the response schema once when computed, then sent as stored.
+      const raw: FastifyReply = reply;
+      return raw
+        .header('x-cache', hit ? 'hit' : 'miss')
+        .type('application/json; charset=utf-8')
+        .send(json);
     },
   );
 };
