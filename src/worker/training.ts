@@ -18,6 +18,7 @@ import { AppError } from '../errors.js';
 import { modelServices } from '../ml/registry/services.js';
 import { SYSTEM_ACTOR, type ModelRegistry } from '../ml/registry/registry.js';
 import { listTrainers, trainerFor } from '../ml/registry/trainers.js';
+import '../detect/threat/trainer.js'; // registers the task: threat trainer
 import type { Db } from '../store/db.js';
 import { ML_TASKS } from '../store/schema.js';
 
