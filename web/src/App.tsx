@@ -14,11 +14,13 @@ const Users = lazy(() => import('./pages/admin/Users'));
 const ApiKeys = lazy(() => import('./pages/admin/ApiKeys'));
 const AuditLog = lazy(() => import('./pages/admin/AuditLog'));
 const NotFound = lazy(() => import('./pages/NotFound'));
+const Devices = lazy(() => import('./pages/devices/Devices'));
+const DeviceDetail = lazy(() => import('./pages/devices/DeviceDetail'));
+const Alerts = lazy(() => import('./pages/alerts/Alerts'));
+const AlertDetail = lazy(() => import('./pages/alerts/AlertDetail'));
 
 /** Pages whose API is still being built: they show the list as soon as the endpoint answers. */
 export const RESOURCES = [
-  { path: 'devices', title: 'Devices', endpoint: '/devices', what: 'devices seen on the network' },
-  { path: 'alerts', title: 'Alerts', endpoint: '/alerts', what: 'alerts' },
   {
     path: 'vulnerabilities',
     title: 'Vulnerabilities',
@@ -55,6 +57,10 @@ export function App() {
         }
       >
         <Route index element={page(<Overview />)} />
+        <Route path="devices" element={page(<Devices />)} />
+        <Route path="devices/:id" element={page(<DeviceDetail />)} />
+        <Route path="alerts" element={page(<Alerts />)} />
+        <Route path="alerts/:id" element={page(<AlertDetail />)} />
         {RESOURCES.map((r) => (
           <Route
             key={r.path}

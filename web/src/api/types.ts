@@ -82,3 +82,150 @@ export interface DashboardMetrics {
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+export interface Device {
+  id: number;
+  mac: string | null;
+  mac_randomized: boolean;
+  ip: string | null;
+  vendor: string | null;
+  device_type: string;
+  type_source: string;
+  confidence: number;
+  model: string | null;
+  firmware: string | null;
+  os: string | null;
+  hostname: string | null;
+  cpe23: string[];
+  tags: string[];
+  notes: string | null;
+  user_fields: string[];
+  risk_score: number;
+  first_seen: string;
+  last_seen: string;
+  online: boolean;
+  status: 'online' | 'offline';
+}
+
+export interface Evidence {
+  source: string;
+  ref?: string | null;
+  text: string;
+  confidence?: number;
+  used?: boolean;
+}
+
+export interface DeviceDetail extends Device {
+  evidence: Evidence[];
+  addresses: { ip: string; first_seen: string; last_seen: string }[];
+}
+
+export const DEVICE_SORTS = [
+  'last_seen',
+  'first_seen',
+  'risk_score',
+  'confidence',
+  'hostname',
+  'vendor',
+  'device_type',
+  'id',
+] as const;
+export type DeviceSort = (typeof DEVICE_SORTS)[number];
+
+export interface DeviceSignal {
+  id: number;
+  kind: string;
+  value: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface DeviceTrafficPoint {
+  t: string;
+  bytes_out: number;
+  bytes_in: number;
+  packets_out: number;
+  packets_in: number;
+  flows: number;
+  distinct_peers: number;
+  distinct_ports: number;
+}
+
+export interface DeviceTraffic {
+  bucket_seconds: number;
+  items: DeviceTrafficPoint[];
+}
+
+export interface Flow {
+  id: number;
+  ts_start: string;
+  ts_end: string;
+  device_id: number | null;
+  community_id: string | null;
+  src_ip: string;
+  src_port: number | null;
+  dst_ip: string;
+  dst_port: number | null;
+  proto: number;
+  app_proto: string | null;
+  bytes_out: number;
+  bytes_in: number;
+  packets_out: number;
+  packets_in: number;
+  conn_state: string | null;
+  sni: string | null;
+  http_host: string | null;
+  dns_query: string | null;
+}
+
+export interface DeviceVulnerability {
+  cve_id: string;
+  description: string | null;
+  severity: string | null;
+  cvss_score: number | null;
+  kev: boolean;
+  epss: number | null;
+  matched_cpe: string;
+  possible: boolean;
+  status: string;
+  explanation: string | null;
+}
+
+export const ALERT_STATUSES = ['new', 'acknowledged', 'resolved', 'false_positive'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export type SettableAlertStatus = Exclude<AlertStatus, 'new'>;
+
+export interface Alert {
+  id: number;
+  device_id: number | null;
+  kind: string;
+  severity: Severity;
+  status: AlertStatus;
+  title: string;
+  description: string | null;
+  peer: string | null;
+  evidence: Record<string, unknown>;
+  dedup_key: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  model_version: string | null;
+  source_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AlertDetail extends Alert {
+  flows: Flow[];
+}
+
+export interface Suppression {
+  id: number;
+  device_id: number | null;
+  kind: string | null;
+  peer: string | null;
+  reason: string;
+  expires_at: string | null;
+  active: boolean;
+}

@@ -5,9 +5,19 @@ import styles from './DataTable.module.css';
 export interface Column<T> {
   key: string;
   header: string;
+  /** Header content instead of the text (e.g. a "select all" checkbox); `header` stays its accessible name. */
+  headerNode?: ReactNode;
   /** Cell content; default: the field as text. Never HTML: React escapes every string. */
   render?: (row: T) => ReactNode;
   numeric?: boolean;
+  /** The server's sort key for this column: its header becomes a sort button. */
+  sortKey?: string;
+}
+
+export interface SortState {
+  key: string;
+  order: 'asc' | 'desc';
+  onSort(key: string): void;
 }
 
 interface Props<T> {
@@ -17,9 +27,26 @@ interface Props<T> {
   /** Show the caption to screen readers only. */
   hideCaption?: boolean;
   rowKey: (row: T, index: number) => string;
+  /** Extra class of a row (e.g. a highlight). */
+  rowClassName?: (row: T) => string | undefined;
+  sort?: SortState;
 }
 
-export function DataTable<T>({ rows, columns, caption, hideCaption, rowKey }: Props<T>) {
+function Header<T>({ c, sort }: { c: Column<T>; sort?: SortState }) {
+  if (c.headerNode !== undefined) return <>{c.headerNode}</>;
+  if (!sort || !c.sortKey) return <>{c.header}</>;
+  const active = sort.key === c.sortKey;
+  const arrow = active ? (sort.order === 'asc' ? ' ▲' : ' ▼') : '';
+  const sortKey = c.sortKey;
+  return (
+    <button type="button" className={styles.sortButton} onClick={() => sort.onSort(sortKey)}>
+      {c.header}
+      <span aria-hidden="true">{arrow}</span>
+    </button>
+  );
+}
+
+export function DataTable<T>({ rows, columns, caption, hideCaption, rowKey, rowClassName, sort }: Props<T>) {
   return (
     <div className={styles.wrap}>
       <table className={styles.table}>
@@ -27,15 +54,26 @@ export function DataTable<T>({ rows, columns, caption, hideCaption, rowKey }: Pr
         <thead>
           <tr>
             {columns.map((c) => (
-              <th key={c.key} scope="col" className={c.numeric ? styles.numeric : undefined}>
-                {c.header}
+              <th
+                key={c.key}
+                scope="col"
+                className={c.numeric ? styles.numeric : undefined}
+                aria-sort={
+                  sort && c.sortKey && sort.key === c.sortKey
+                    ? sort.order === 'asc'
+                      ? 'ascending'
+                      : 'descending'
+                    : undefined
+                }
+              >
+                <Header c={c} sort={sort} />
               </th>
             ))}
           </tr>
         </thead>
         <tbody>
           {rows.map((row, i) => (
-            <tr key={rowKey(row, i)}>
+            <tr key={rowKey(row, i)} className={rowClassName?.(row)}>
               {columns.map((c) => (
                 <td key={c.key} className={`${styles.cell} ${c.numeric ? styles.numeric : ''}`}>
                   {c.render ? c.render(row) : toText((row as Record<string, unknown>)[c.key])}

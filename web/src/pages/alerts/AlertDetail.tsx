@@ -1,0 +1,244 @@
+import { useCallback, useState, type FormEvent } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { asApiError } from '../../api/client';
+import type { Alert, AlertDetail as Detail, Flow, Suppression } from '../../api/types';
+import { hasRole, useApi, useAuth } from '../../auth';
+import { DataTable, type Column } from '../../components/DataTable';
+import { PageHeader, pageStyles } from '../../components/Page';
+import { Empty, ErrorState, Loading } from '../../components/States';
+import { formatBytes, formatDateTime, formatInt, humanize } from '../../format';
+import { useResource } from '../../hooks/useResource';
+import { useLiveEvents } from '../../live';
+import styles from '../Inventory.module.css';
+import { errorText, SeverityBadge } from '../Section';
+import { STATUS_ACTIONS } from './Alerts';
+
+const flowColumns: Column<Flow>[] = [
+  { key: 'ts_start', header: 'Start', render: (f) => formatDateTime(f.ts_start) },
+  {
+    key: 'src',
+    header: 'Source',
+    render: (f) => (
+      <span className={styles.mono}>{`${f.src_ip}${f.src_port === null ? '' : `:${f.src_port}`}`}</span>
+    ),
+  },
+  {
+    key: 'dst',
+    header: 'Destination',
+    render: (f) => (
+      <span className={styles.mono}>{`${f.dst_ip}${f.dst_port === null ? '' : `:${f.dst_port}`}`}</span>
+    ),
+  },
+  { key: 'proto', header: 'Proto', numeric: true },
+  { key: 'app_proto', header: 'App' },
+  { key: 'conn_state', header: 'State' },
+  {
+    key: 'bytes',
+    header: 'Bytes out / in',
+    numeric: true,
+    render: (f) => `${formatBytes(f.bytes_out)} / ${formatBytes(f.bytes_in)}`,
+  },
+  {
+    key: 'community_id',
+    header: 'Community ID',
+    render: (f) => <span className={styles.mono}>{f.community_id ?? '—'}</span>,
+  },
+];
+
+/** An evidence value as text: scalars as they are, lists and objects as indented JSON. */
+function evidenceText(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  try {
+    return JSON.stringify(v, null, 2);
+  } catch {
+    return String(v);
+  }
+}
+
+/** datetime-local value → ISO, or null when empty or invalid. */
+function isoOf(local: string): string | null {
+  if (!local) return null;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function Actions({ alert, onChanged }: { alert: Alert; onChanged(a: Alert): void }) {
+  const client = useApi();
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const run = async (f: () => Promise<string>) => {
+    setBusy(true);
+    try {
+      setMessage({ ok: true, text: await f() });
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(asApiError(err)) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const suppress = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const reason = String(f.get('reason') ?? '').trim();
+    const expires = isoOf(String(f.get('expires_at') ?? ''));
+    if (!reason) {
+      setMessage({ ok: false, text: 'Give a reason for the suppression.' });
+      return;
+    }
+    void run(async () => {
+      const s = await client.post<Suppression>('/suppressions', {
+        alert_id: alert.id,
+        reason,
+        expires_at: expires,
+      });
+      return `Suppression ${s.id} created${s.expires_at ? `, until ${formatDateTime(s.expires_at)}` : ''}: alerts like this one are no longer raised.`;
+    });
+  };
+
+  return (
+    <section className={styles.panel} aria-labelledby="actions-title">
+      <h2 id="actions-title">Actions</h2>
+      <div className={styles.bulk} role="group" aria-label="Change this alert's status">
+        {STATUS_ACTIONS.map((a) => (
+          <button
+            key={a.status}
+            type="button"
+            disabled={busy || alert.status === a.status}
+            onClick={() =>
+              void run(async () => {
+                const r = await client.patch<Alert>(`/alerts/${alert.id}`, { status: a.status });
+                onChanged(r);
+                return `Status: ${humanize(r.status)}.`;
+              })
+            }
+          >
+            {a.label}
+          </button>
+        ))}
+      </div>
+      <form className={pageStyles.form} onSubmit={suppress} aria-label="Suppress alerts like this one">
+        <div className={pageStyles.field}>
+          <label htmlFor="sup-reason">Suppression reason</label>
+          <input id="sup-reason" name="reason" maxLength={1000} required />
+        </div>
+        <div className={pageStyles.field}>
+          <label htmlFor="sup-expires">Expires (empty: never)</label>
+          <input id="sup-expires" name="expires_at" type="datetime-local" />
+        </div>
+        <button type="submit" disabled={busy}>
+          Suppress
+        </button>
+      </form>
+      {message ? (
+        <p role="status" className={message.ok ? styles.ok : styles.bad}>
+          {message.text}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+export default function AlertDetail() {
+  const { id = '' } = useParams();
+  const client = useApi();
+  const { user } = useAuth();
+  const load = useCallback(
+    (signal: AbortSignal) => client.get<Detail>(`/alerts/${encodeURIComponent(id)}`, undefined, signal),
+    [client, id],
+  );
+  const res = useResource(load);
+  const [changed, setChanged] = useState<Alert | null>(null);
+  const { reload } = res;
+  useLiveEvents(['alert_update'], (e) => {
+    const d = e.type === 'resync' ? null : (e.data as { id?: unknown } | null);
+    if (d && d.id === Number(id)) {
+      setChanged(null);
+      reload();
+    }
+  });
+
+  if (res.state === 'loading') return <Loading label="Loading the alert…" />;
+  if (res.state === 'error')
+    return (
+      <>
+        <PageHeader title="Alert" />
+        <ErrorState error={res.error} onRetry={res.reload} />
+      </>
+    );
+  const a: Detail = changed && changed.id === res.data.id ? { ...res.data, ...changed } : res.data;
+  const evidence = Object.entries(a.evidence);
+  return (
+    <>
+      <PageHeader title={a.title} subtitle={`Alert ${a.id} · ${a.kind}`}>
+        <Link to="/alerts">All alerts</Link>
+      </PageHeader>
+      <div className={styles.grid}>
+        <section className={styles.panel} aria-labelledby="summary-title">
+          <h2 id="summary-title">Summary</h2>
+          <dl className={styles.facts}>
+            <dt>Severity</dt>
+            <dd>
+              <SeverityBadge severity={a.severity} />
+            </dd>
+            <dt>Status</dt>
+            <dd data-testid="alert-status">{humanize(a.status)}</dd>
+            <dt>Kind</dt>
+            <dd className={styles.mono}>{a.kind}</dd>
+            <dt>Device</dt>
+            <dd>
+              {a.device_id === null ? (
+                '—'
+              ) : (
+                <Link to={`/devices/${a.device_id}`}>{`device ${a.device_id}`}</Link>
+              )}
+            </dd>
+            <dt>Peer</dt>
+            <dd className={styles.mono}>{a.peer ?? '—'}</dd>
+            <dt>Seen</dt>
+            <dd>{`${formatInt(a.count)} ${a.count === 1 ? 'time' : 'times'}, ${formatDateTime(a.first_seen)} – ${formatDateTime(a.last_seen)}`}</dd>
+            <dt>Model</dt>
+            <dd>{a.model_version ?? '—'}</dd>
+            <dt>Description</dt>
+            <dd>{a.description ?? '—'}</dd>
+          </dl>
+        </section>
+        <section className={styles.panel} aria-labelledby="evidence-title">
+          <h2 id="evidence-title">Evidence</h2>
+          {evidence.length === 0 ? (
+            <p className={styles.muted}>No evidence recorded.</p>
+          ) : (
+            <dl className={styles.facts}>
+              {evidence.map(([k, v]) => (
+                <div key={k} style={{ display: 'contents' }}>
+                  <dt>{humanize(k)}</dt>
+                  <dd>
+                    <pre className={styles.pre}>{evidenceText(v)}</pre>
+                  </dd>
+                </div>
+              ))}
+            </dl>
+          )}
+        </section>
+      </div>
+      {hasRole(user, 'analyst') ? <Actions alert={a} onChanged={setChanged} /> : null}
+      <section className={styles.panel} aria-labelledby="flows-title">
+        <h2 id="flows-title">Flows behind this alert</h2>
+        {a.flows.length === 0 ? (
+          <Empty title="No stored flows for this alert" />
+        ) : (
+          <DataTable
+            rows={a.flows}
+            columns={flowColumns}
+            caption="Flows behind this alert"
+            hideCaption
+            rowKey={(f) => String(f.id)}
+          />
+        )}
+      </section>
+    </>
+  );
+}

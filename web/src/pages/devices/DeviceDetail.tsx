@@ -1,0 +1,414 @@
+import { lazy, Suspense, useCallback, useState, type FormEvent } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { asApiError, type Page } from '../../api/client';
+import type {
+  Alert,
+  DeviceDetail as Detail,
+  DeviceSignal,
+  DeviceTraffic,
+  DeviceVulnerability,
+  Flow,
+} from '../../api/types';
+import { useApi, useAuth, hasRole } from '../../auth';
+import { DataTable, type Column } from '../../components/DataTable';
+import { PageHeader, pageStyles } from '../../components/Page';
+import { ErrorState, Loading } from '../../components/States';
+import { formatBytes, formatDateTime, formatInt } from '../../format';
+import { useResource } from '../../hooks/useResource';
+import styles from '../Inventory.module.css';
+import { errorText, Section, SeverityBadge } from '../Section';
+import { deviceName, formatRisk } from './Devices';
+
+const TrafficChart = lazy(() => import('./TrafficChart'));
+
+const WEEK_MS = 7 * 86_400_000;
+
+/** The time range of a device's own activity (captures may be years old): its last week, at most. */
+function activityRange(d: Detail): { from: string; to: string } {
+  const last = Date.parse(d.last_seen) + 60_000;
+  const first = Math.max(Date.parse(d.first_seen) - 60_000, last - WEEK_MS);
+  return { from: new Date(first).toISOString(), to: new Date(last).toISOString() };
+}
+
+const flowColumns: Column<Flow>[] = [
+  { key: 'ts_start', header: 'Start', render: (f) => formatDateTime(f.ts_start) },
+  {
+    key: 'src',
+    header: 'Source',
+    render: (f) => (
+      <span className={styles.mono}>{`${f.src_ip}${f.src_port === null ? '' : `:${f.src_port}`}`}</span>
+    ),
+  },
+  {
+    key: 'dst',
+    header: 'Destination',
+    render: (f) => (
+      <span className={styles.mono}>{`${f.dst_ip}${f.dst_port === null ? '' : `:${f.dst_port}`}`}</span>
+    ),
+  },
+  { key: 'app_proto', header: 'App' },
+  {
+    key: 'name',
+    header: 'Name',
+    render: (f) => f.sni ?? f.http_host ?? f.dns_query ?? '—',
+  },
+  {
+    key: 'bytes',
+    header: 'Bytes out / in',
+    numeric: true,
+    render: (f) => `${formatBytes(f.bytes_out)} / ${formatBytes(f.bytes_in)}`,
+  },
+];
+
+export const alertColumns: Column<Alert>[] = [
+  { key: 'severity', header: 'Severity', render: (a) => <SeverityBadge severity={a.severity} /> },
+  { key: 'title', header: 'Alert', render: (a) => <Link to={`/alerts/${a.id}`}>{a.title}</Link> },
+  { key: 'kind', header: 'Kind' },
+  { key: 'status', header: 'Status' },
+  { key: 'last_seen', header: 'Last seen', render: (a) => formatDateTime(a.last_seen) },
+];
+
+const vulnColumns: Column<DeviceVulnerability>[] = [
+  { key: 'cve_id', header: 'CVE', render: (v) => <span className={styles.mono}>{v.cve_id}</span> },
+  {
+    key: 'severity',
+    header: 'Severity',
+    render: (v) => (v.severity ? <SeverityBadge severity={v.severity.toLowerCase()} /> : '—'),
+  },
+  { key: 'cvss_score', header: 'CVSS', numeric: true },
+  { key: 'kev', header: 'KEV', render: (v) => (v.kev ? 'yes' : 'no') },
+  { key: 'status', header: 'Status', render: (v) => (v.possible ? `${v.status} (possible)` : v.status) },
+  {
+    key: 'matched_cpe',
+    header: 'Matched CPE',
+    render: (v) => <span className={styles.mono}>{v.matched_cpe}</span>,
+  },
+];
+
+const signalColumns: Column<DeviceSignal>[] = [
+  { key: 'kind', header: 'Kind' },
+  { key: 'value', header: 'Value', render: (s) => <span className={styles.mono}>{s.value}</span> },
+  { key: 'count', header: 'Count', numeric: true, render: (s) => formatInt(s.count) },
+  { key: 'last_seen', header: 'Last seen', render: (s) => formatDateTime(s.last_seen) },
+];
+
+const lines = (s: string, sep: RegExp): string[] =>
+  s
+    .split(sep)
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function EditForm({
+  device,
+  onSaved,
+  saved,
+}: {
+  device: Detail;
+  onSaved(d: Detail, message: string): void;
+  /** What the last save changed (the form is re-created with the saved values). */
+  saved: string | null;
+}) {
+  const client = useApi();
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(
+    saved ? { ok: true, text: saved } : null,
+  );
+
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const str = (k: string) => String(f.get(k) ?? '').trim();
+    const body: Record<string, unknown> = {};
+    const type = str('device_type');
+    if (type && type !== device.device_type) body.device_type = type;
+    for (const k of ['vendor', 'model'] as const) {
+      const v = str(k) || null;
+      if (v !== device[k]) body[k] = v;
+    }
+    const cpe = lines(str('cpe23'), /\n/);
+    if (cpe.join('\n') !== device.cpe23.join('\n')) body.cpe23 = cpe;
+    const tags = lines(str('tags'), /,/);
+    if (tags.join(',') !== device.tags.join(',')) body.tags = tags;
+    if (Object.keys(body).length === 0) {
+      setMessage({ ok: true, text: 'Nothing to change.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = await client.patch<Detail>(`/devices/${device.id}`, body);
+      onSaved(saved, `Saved: ${Object.keys(body).join(', ')}.`);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(asApiError(err)) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className={styles.panel} aria-labelledby="edit-title">
+      <h2 id="edit-title">Correct this device</h2>
+      <form className={styles.editForm} onSubmit={(e) => void submit(e)} aria-label="Correct this device">
+        <div className={pageStyles.field}>
+          <label htmlFor="edit-type">Type</label>
+          <input id="edit-type" name="device_type" maxLength={128} defaultValue={device.device_type} />
+        </div>
+        <div className={pageStyles.field}>
+          <label htmlFor="edit-vendor">Vendor</label>
+          <input id="edit-vendor" name="vendor" maxLength={128} defaultValue={device.vendor ?? ''} />
+        </div>
+        <div className={pageStyles.field}>
+          <label htmlFor="edit-model">Model</label>
+          <input id="edit-model" name="model" maxLength={128} defaultValue={device.model ?? ''} />
+        </div>
+        <div className={pageStyles.field}>
+          <label htmlFor="edit-cpe">CPE 2.3 names (one per line)</label>
+          <textarea id="edit-cpe" name="cpe23" defaultValue={device.cpe23.join('\n')} />
+        </div>
+        <div className={pageStyles.field}>
+          <label htmlFor="edit-tags">Tags (comma separated)</label>
+          <input id="edit-tags" name="tags" defaultValue={device.tags.join(', ')} />
+        </div>
+        <div>
+          <button type="submit" className="primary" disabled={busy}>
+            Save changes
+          </button>
+        </div>
+        {message ? (
+          <p role="status" className={message.ok ? styles.ok : styles.bad}>
+            {message.text}
+          </p>
+        ) : null}
+      </form>
+    </section>
+  );
+}
+
+export default function DeviceDetail() {
+  const { id = '' } = useParams();
+  const client = useApi();
+  const load = useCallback(
+    (signal: AbortSignal) => client.get<Detail>(`/devices/${encodeURIComponent(id)}`, undefined, signal),
+    [client, id],
+  );
+  const res = useResource(load);
+  const [edited, setEdited] = useState<{ device: Detail; at: number; message: string | null } | null>(null);
+
+  if (res.state === 'loading') return <Loading label="Loading the device…" />;
+  if (res.state === 'error')
+    return (
+      <>
+        <PageHeader title="Device" />
+        <ErrorState error={res.error} onRetry={res.reload} />
+      </>
+    );
+  const shown =
+    edited && edited.device.id === res.data.id ? edited : { device: res.data, at: 0, message: null };
+  return (
+    <DeviceView
+      d={shown.device}
+      formKey={shown.at}
+      saved={shown.message}
+      onSaved={(device, message) => setEdited({ device, at: Date.now(), message })}
+    />
+  );
+}
+
+function DeviceView({
+  d,
+  formKey,
+  saved,
+  onSaved,
+}: {
+  d: Detail;
+  formKey: number;
+  saved: string | null;
+  onSaved(d: Detail, message: string): void;
+}) {
+  const client = useApi();
+  const { user } = useAuth();
+  const { from, to } = activityRange(d);
+  return (
+    <>
+      <PageHeader title={deviceName(d)} subtitle={`Device ${d.id} · ${d.device_type}`}>
+        <Link to="/devices">All devices</Link>
+      </PageHeader>
+      <div className={styles.grid}>
+        <section className={styles.panel} aria-labelledby="identity-title">
+          <h2 id="identity-title">Identity</h2>
+          <dl className={styles.facts}>
+            <dt>Type</dt>
+            <dd data-testid="device-type">{d.device_type}</dd>
+            <dt>Confidence</dt>
+            <dd>{`${Math.round(d.confidence * 100)}%`}</dd>
+            <dt>Type source</dt>
+            <dd>{d.type_source}</dd>
+            <dt>Vendor</dt>
+            <dd>{d.vendor ?? '—'}</dd>
+            <dt>Model</dt>
+            <dd>{d.model ?? '—'}</dd>
+            <dt>Host name</dt>
+            <dd data-testid="device-hostname">{d.hostname ?? '—'}</dd>
+            <dt>MAC</dt>
+            <dd className={styles.mono}>
+              {d.mac ? `${d.mac}${d.mac_randomized ? ' (randomized)' : ''}` : '—'}
+            </dd>
+            <dt>IP</dt>
+            <dd className={styles.mono}>{d.ip ?? '—'}</dd>
+            <dt>OS / firmware</dt>
+            <dd>{[d.os, d.firmware].filter(Boolean).join(' / ') || '—'}</dd>
+            <dt>CPE</dt>
+            <dd className={styles.mono}>{d.cpe23.length ? d.cpe23.join(', ') : '—'}</dd>
+            <dt>Tags</dt>
+            <dd>{d.tags.length ? d.tags.join(', ') : '—'}</dd>
+            <dt>Risk</dt>
+            <dd>{formatRisk(d.risk_score)}</dd>
+            <dt>Status</dt>
+            <dd>
+              <span className={`${styles.badge} ${styles[d.status]}`}>{d.status}</span>
+            </dd>
+            <dt>First / last seen</dt>
+            <dd>{`${formatDateTime(d.first_seen)} – ${formatDateTime(d.last_seen)}`}</dd>
+            <dt>Set by hand</dt>
+            <dd>{d.user_fields.length ? d.user_fields.join(', ') : '—'}</dd>
+          </dl>
+        </section>
+        <section className={styles.panel} aria-labelledby="evidence-title">
+          <h2 id="evidence-title">Evidence</h2>
+          {d.evidence.length === 0 ? (
+            <p className={styles.muted}>No evidence recorded.</p>
+          ) : (
+            <ul className={styles.list}>
+              {d.evidence.map((e, i) => (
+                <li key={i}>
+                  <strong>{e.source}</strong>
+                  {e.confidence !== undefined ? ` (${Math.round(e.confidence * 100)}%)` : ''}
+                  {e.used === false ? ' · not used' : ''}: {e.text}
+                  {e.ref ? <span className={styles.muted}>{` · ${e.ref}`}</span> : null}
+                </li>
+              ))}
+            </ul>
+          )}
+          <h2>Addresses</h2>
+          {d.addresses.length === 0 ? (
+            <p className={styles.muted}>No addresses recorded.</p>
+          ) : (
+            <ul className={styles.list}>
+              {d.addresses.map((a) => (
+                <li key={a.ip}>
+                  <span className={styles.mono}>{a.ip}</span>{' '}
+                  <span
+                    className={styles.muted}
+                  >{`${formatDateTime(a.first_seen)} – ${formatDateTime(a.last_seen)}`}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        {hasRole(user, 'analyst') ? (
+          <EditForm key={formKey} device={d} saved={saved} onSaved={onSaved} />
+        ) : null}
+      </div>
+      <Section<DeviceTraffic>
+        id="traffic-title"
+        title="Traffic"
+        empty="No traffic in this device's last week of activity"
+        load={useCallback(
+          (signal: AbortSignal) =>
+            client.get<DeviceTraffic>(`/devices/${d.id}/traffic`, { from, to }, signal),
+          [client, d.id, from, to],
+        )}
+        isEmpty={(t) => t.items.length === 0}
+      >
+        {(t) => (
+          <Suspense fallback={<Loading label="Drawing the chart…" />}>
+            <TrafficChart data={t} />
+          </Suspense>
+        )}
+      </Section>
+      <Section<Page<Flow>>
+        id="flows-title"
+        title="Recent flows"
+        empty="No flows stored for this device"
+        load={useCallback(
+          (signal: AbortSignal) =>
+            client.get<Page<Flow>>('/network-traffic', { device_id: d.id, from, to, limit: 25 }, signal),
+          [client, d.id, from, to],
+        )}
+        isEmpty={(p) => p.items.length === 0}
+      >
+        {(p) => (
+          <DataTable
+            rows={p.items}
+            columns={flowColumns}
+            caption="Recent flows"
+            hideCaption
+            rowKey={(f) => String(f.id)}
+          />
+        )}
+      </Section>
+      <Section<Page<Alert>>
+        id="alerts-title"
+        title="Alerts"
+        empty="No alerts for this device"
+        load={useCallback(
+          (signal: AbortSignal) => client.get<Page<Alert>>('/alerts', { device_id: d.id, limit: 25 }, signal),
+          [client, d.id],
+        )}
+        isEmpty={(p) => p.items.length === 0}
+      >
+        {(p) => (
+          <DataTable
+            rows={p.items}
+            columns={alertColumns}
+            caption="Alerts for this device"
+            hideCaption
+            rowKey={(a) => String(a.id)}
+          />
+        )}
+      </Section>
+      <Section<Page<DeviceVulnerability>>
+        key={d.cpe23.join('\n') /* the CPE names decide the matches: reload after an edit */}
+        id="vulns-title"
+        title="Vulnerabilities"
+        empty="No known vulnerabilities match this device"
+        load={useCallback(
+          (signal: AbortSignal) =>
+            client.get<Page<DeviceVulnerability>>(`/devices/${d.id}/vulnerabilities`, { limit: 50 }, signal),
+          [client, d.id],
+        )}
+        isEmpty={(p) => p.items.length === 0}
+      >
+        {(p) => (
+          <DataTable
+            rows={p.items}
+            columns={vulnColumns}
+            caption="Vulnerabilities"
+            hideCaption
+            rowKey={(v) => v.cve_id}
+          />
+        )}
+      </Section>
+      <Section<Page<DeviceSignal>>
+        id="signals-title"
+        title="Signals"
+        empty="No identifying signals recorded"
+        load={useCallback(
+          (signal: AbortSignal) =>
+            client.get<Page<DeviceSignal>>(`/devices/${d.id}/signals`, { limit: 100 }, signal),
+          [client, d.id],
+        )}
+        isEmpty={(p) => p.items.length === 0}
+      >
+        {(p) => (
+          <DataTable
+            rows={p.items}
+            columns={signalColumns}
+            caption="Signals"
+            hideCaption
+            rowKey={(s) => String(s.id)}
+          />
+        )}
+      </Section>
+    </>
+  );
+}
