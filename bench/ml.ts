@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ConnState } from '../src/flows/types.js';
+import { CONN_STATES } from '../src/flows/types.js';
 import { accuracy, rocAuc } from '../src/ml/eval/metrics.js';
 import { stratifiedSplit } from '../src/ml/eval/split.js';
 import { GradientBoostingClassifier } from '../src/ml/gradient-boosting.js';
@@ -97,21 +97,6 @@ function rowsWhere(mask: Uint8Array, v: number): number[] {
   return out;
 }
 
-const CONN_STATES: ConnState[] = [
-  'S0',
-  'S1',
-  'SF',
-  'REJ',
-  'S2',
-  'S3',
-  'RSTO',
-  'RSTR',
-  'RSTOS0',
-  'RSTRH',
-  'SH',
-  'SHR',
-  'OTH',
-];
 const IOT_FEATURES = [
   'duration_s',
   'bytes_out',

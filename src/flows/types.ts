@@ -3,8 +3,22 @@
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'active' | 'evicted' | 'end';
 
 /** Zeek conn_state values (https://docs.zeek.org/en/master/scripts/base/protocols/conn/main.zeek.html). */
-export type ConnState =
-  'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+export const CONN_STATES = [
+  'S0',
+  'S1',
+  'SF',
+  'REJ',
+  'S2',
+  'S3',
+  'RSTO',
+  'RSTR',
+  'RSTOS0',
+  'RSTRH',
+  'SH',
+  'SHR',
+  'OTH',
+] as const;
+export type ConnState = (typeof CONN_STATES)[number];
 
 export interface FlowRecord {
   /** First and last packet time, microseconds since the Unix epoch. */

@@ -7,7 +7,7 @@
  * destination from anyone, flows of the same source→destination pair). Only the past is used, so live and
  * offline extraction agree; ties in start time keep input order, so the result is deterministic.
  */
-import type { ConnState } from '../../flows/types.js';
+import { CONN_STATES } from '../../flows/types.js';
 import { featureSetSignature, type FeatureSet, type FeatureSpec } from '../../ml/features/feature-set.js';
 import type { Matrix } from '../../ml/matrix.js';
 import type { FlowRecord } from '../../flows/types.js';
@@ -29,21 +29,6 @@ export interface ThreatFeatureInput {
   ctx: FlowContext;
 }
 
-const CONN_STATES: readonly ConnState[] = [
-  'S0',
-  'S1',
-  'SF',
-  'REJ',
-  'S2',
-  'S3',
-  'RSTO',
-  'RSTR',
-  'RSTOS0',
-  'RSTRH',
-  'SH',
-  'SHR',
-  'OTH',
-];
 const FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
 const APP_PROTOS = [
   'dns',

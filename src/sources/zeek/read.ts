@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { appProtoByPort } from '../../flows/app-proto.js';
 import type { Observation, ObservationKind } from '../../flows/observations.js';
-import type { ConnState } from '../../flows/types.js';
+import { CONN_STATES, type ConnState } from '../../flows/types.js';
 import { TcpFlag } from '../../wire/packet/types.js';
 import type { IngestFlow, SourceItem } from '../types.js';
 import type { LineError, LogInput, LogReadState } from './lines.js';
@@ -288,21 +288,7 @@ function kindFromKeys(o: Record<string, unknown>): ZeekLogKind | null {
 
 const FIELD_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const COMMUNITY_ID_RE = /^1:[A-Za-z0-9+/]{27}=$/;
-const CONN_STATES = new Set<string>([
-  'S0',
-  'S1',
-  'SF',
-  'REJ',
-  'S2',
-  'S3',
-  'RSTO',
-  'RSTR',
-  'RSTOS0',
-  'RSTRH',
-  'SH',
-  'SHR',
-  'OTH',
-]);
+const KNOWN_CONN_STATES = new Set<string>(CONN_STATES);
 
 class ZeekParser {
   sep = '\t';
@@ -480,7 +466,7 @@ class ZeekParser {
     const history = str(row, 'history', 256) ?? '';
     const flags = proto === 6 ? historyFlags(history) : { out: 0, in: 0 };
     const cs = str(row, 'conn_state', 16);
-    const connState: ConnState = cs !== null && CONN_STATES.has(cs) ? (cs as ConnState) : 'OTH';
+    const connState: ConnState = cs !== null && KNOWN_CONN_STATES.has(cs) ? (cs as ConnState) : 'OTH';
     const cid = str(row, 'community_id', 64);
     const service = list(row, 'service', this.setSep)[0] ?? null;
     const label = str(row, 'label', 64);
