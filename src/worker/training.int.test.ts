@@ -122,10 +122,10 @@ describe.each(kinds)('training jobs on %s stack', (kind) => {
     expect(stored?.status).toBe('production');
   });
 
-  it('rejects a task without a trainer and an unknown algorithm before queueing', async () => {
-    await expect(enqueueTraining(s.services.bus, { task: 'threat' })).rejects.toMatchObject({
-      code: 'MODEL_TRAINER_UNAVAILABLE',
-    });
+  it('rejects an algorithm no trainer serves before queueing', async () => {
+    await expect(
+      enqueueTraining(s.services.bus, { task: 'threat', algorithm: 'no-such-algorithm' }),
+    ).rejects.toMatchObject({ code: 'MODEL_TRAINER_UNAVAILABLE' });
     await expect(
       enqueueTraining(s.services.bus, { task: 'anomaly', algorithm: 'lstm-autoencoder' }),
     ).rejects.toMatchObject({ code: 'MODEL_TRAINER_UNAVAILABLE' });

@@ -155,9 +155,9 @@ describe.each(kinds)('models API on %s stack', (kind) => {
     expect(job.statusCode).toBe(200);
     expect(job.json()).toMatchObject({ id: job_id, queue: 'training', name: 'train', error: null });
     expect(errorCode(await get('/api/v1/jobs/training/nope'))).toBe('JOB_NOT_FOUND');
-    expect(errorCode(await post('/api/v1/models/train', { task: 'threat' }))).toBe(
-      'MODEL_TRAINER_UNAVAILABLE',
-    );
+    expect(
+      errorCode(await post('/api/v1/models/train', { task: 'threat', algorithm: 'no-such-algorithm' })),
+    ).toBe('MODEL_TRAINER_UNAVAILABLE');
     expect(errorCode(await post('/api/v1/models/train', { task: 'anomaly', bogus: 1 }))).toBe(
       'VALIDATION_FAILED',
     );
