@@ -447,8 +447,12 @@ export const deviceRoutes: FastifyPluginAsyncZod<{
         request.body,
       );
       await publish('device_update', { device_id: id, reason: 'user', fields: changed });
-      if (request.body.cpe23 !== undefined)
-        await matchDeviceVulnerabilities(services.store, services.bus, id).catch(() => undefined);
+      if (request.body.cpe23 !== undefined) {
+        // The edit is committed; a failed re-match is logged and retried by the next import or sync.
+        await matchDeviceVulnerabilities(services.store, services.bus, id).catch((err: unknown) =>
+          request.log.warn({ err, device_id: id }, 'vulnerability re-match after a CPE edit failed'),
+        );
+      }
       const d = await getDevice(services.store.db, id, offline);
       return {
         ...withStatus(d),
