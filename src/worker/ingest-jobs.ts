@@ -14,7 +14,12 @@ export interface IngestJobData {
   delete_after: boolean;
   /** Who asked, for the audit trail. */
   requested_by: string;
+  /** Refuse gzip input inflating beyond this (uploads: a gzip bomb must not burn the worker's CPU). */
+  max_inflated_bytes?: number;
 }
+
+/** Real captures compress 2–10×; a ratio past this is a decompression bomb. */
+export const MAX_GZIP_RATIO = 64;
 
 /** Publishes a job's progress for the WebSocket (`job_update`), from whichever process runs the job. */
 export async function publishJobUpdate(
@@ -39,6 +44,7 @@ export async function startIngestJobs(services: Services, log: Logger): Promise<
       let lastReport = 0;
       try {
         const summary = await ingestFile(services, data.path, {
+          ...(data.max_inflated_bytes ? { maxInflatedBytes: data.max_inflated_bytes } : {}),
           onProgress: (p) => {
             const now = Date.now();
             if (now - lastReport < 250 && p.bytesRead < p.totalBytes) return;
@@ -65,7 +71,7 @@ export async function startIngestJobs(services: Services, log: Logger): Promise<
         await publishJobUpdate(services, job, INGEST_QUEUE, 'failed', {
           error: message.replace(data.path, data.name),
         });
-        if (data.delete_after) await rm(data.path, { force: true });
+        // The file stays for the queue's retries; the maintenance job removes uploads older than a day.
         throw new Error(message.replace(data.path, data.name));
       }
     },

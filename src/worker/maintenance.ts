@@ -1,3 +1,5 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import type { Config } from '../config.js';
@@ -22,6 +24,7 @@ export async function runMaintenance(services: Services, config: Config, now = n
     )
     .returning({ id: refreshTokens.id });
   const day = 86_400_000;
+  const uploadsRemoved = await removeOldUploads(join(config.dataDir, 'uploads'), now.getTime() - day);
   let rollups = 0;
   let alertsDeleted = 0;
   let auditPruned = 0;
@@ -59,7 +62,22 @@ export async function runMaintenance(services: Services, config: Config, now = n
       },
     });
   }
-  return { dropped, purgedTokens: purged.length, rollups, alertsDeleted, auditPruned };
+  return { dropped, purgedTokens: purged.length, rollups, alertsDeleted, auditPruned, uploadsRemoved };
+}
+
+/** Uploaded captures whose ingest job failed for good are left behind; remove those older than `before`. */
+async function removeOldUploads(dir: string, before: number): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const p = join(dir, name);
+    const st = await stat(p).catch(() => null);
+    if (st?.isFile() && st.mtimeMs < before) {
+      await rm(p, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 export async function startMaintenance(services: Services, config: Config, log: Logger) {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import { sniffFormat } from '../../ingest/file-ingest.js';
 import { sources } from '../../store/schema.js';
-import { INGEST_QUEUE, type IngestJobData } from '../../worker/ingest-jobs.js';
+import { INGEST_QUEUE, MAX_GZIP_RATIO, type IngestJobData } from '../../worker/ingest-jobs.js';
 import type { Services } from '../context.js';
 import { actorOf } from './actor.js';
 
@@ -256,7 +256,13 @@ export const sourceRoutes: FastifyPluginAsyncZod<{
         throw new AppError('INVALID_CAPTURE');
       }
       const a = actorOf(request);
-      const data: IngestJobData = { path, name, delete_after: true, requested_by: a.actor };
+      const data: IngestJobData = {
+        path,
+        name,
+        delete_after: true,
+        requested_by: a.actor,
+        max_inflated_bytes: Math.max(bytes * MAX_GZIP_RATIO, 64 * 1024 * 1024),
+      };
       const jobId = await services.bus.enqueue(INGEST_QUEUE, 'upload', data, {
         attempts: 3,
         backoffMs: 2000,

@@ -145,6 +145,23 @@ describe.skipIf(!hasSharedData).each(kinds)('traffic and sources API on %s stack
     expect(errorCode(junk)).toBe('INVALID_CAPTURE');
   });
 
+  it('fails an uploaded gzip bomb in its job, without ingesting it', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const header = readFileSync(PCAP).subarray(0, 24);
+    // 200 MB of zeros after a valid pcap header compresses to about 200 KB: a 1000× ratio.
+    const bomb = gzipSync(Buffer.concat([header, Buffer.alloc(200 * 1024 * 1024)]), { level: 9 });
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/api/v1/sources/upload?name=bomb.pcap.gz',
+      headers: { ...bearer(admin), 'content-type': 'application/gzip' },
+      payload: bomb,
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const info = await waitJob((res.json() as { job_id: string }).job_id);
+    expect(info.status).toBe('failed');
+    expect(info.error).toMatch(/gzip bomb|inflates/);
+  });
+
   it('lets sensor keys upload but not read; validates filters', async () => {
     const { key } = await s.services.apiKeys.create({ id: null, name: 'test' }, { name: 'sensor-upload' });
     const up = await s.app.inject({
