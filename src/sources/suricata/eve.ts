@@ -19,8 +19,14 @@ import type { Observation, ObservationKind } from '../../flows/observations.js';
 import type { CloseReason, ConnState } from '../../flows/types.js';
 import { TcpFlag } from '../../wire/packet/types.js';
 import type { ExternalAlert, IngestFlow, SourceItem } from '../types.js';
-import type { LineError, LogInput, LogReadState } from '../zeek/lines.js';
-import { DEFAULT_MAX_LINE_BYTES, newLogReadState, recordLineError, splitLines } from '../zeek/lines.js';
+import type { LogInput, LogReadOptions, LogReader, LogReadState } from '../zeek/lines.js';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  LineKindError,
+  logReader,
+  recordLineError,
+  splitLines,
+} from '../zeek/lines.js';
 import type { ParsedIp } from '../zeek/values.js';
 import {
   capStr,
@@ -33,33 +39,13 @@ import {
   toPort,
 } from '../zeek/values.js';
 
-export interface EveReadOptions {
-  /** Name used in error messages (default: the path, or "stream"). */
-  source?: string;
-  /** Resume at this byte offset (a checkpoint). */
-  startOffset?: number;
-  /** Longer lines are skipped and counted as "line_too_long". Default 1 MiB. */
-  maxLineBytes?: number;
-  /** Community ID seed used when an event has no community_id. Default 0. */
-  communityIdSeed?: number;
-  onError?: (e: LineError) => void;
-}
+export type EveReadOptions = LogReadOptions;
 
-export type EveReader = AsyncGenerator<SourceItem, void, undefined> & { readonly state: LogReadState };
+export type EveReader = LogReader;
 
 /** Reads Suricata EVE JSON lines (path or stream). Iterate it; `reader.state` has stats and the checkpoint. */
 export function readSuricataEve(input: LogInput, opts: EveReadOptions = {}): EveReader {
-  const state = newLogReadState(opts.startOffset ?? 0);
-  return Object.assign(run(input, opts, state), { state });
-}
-
-class EventError extends Error {
-  constructor(
-    readonly kind: string,
-    message: string,
-  ) {
-    super(message);
-  }
+  return logReader(run, input, opts);
 }
 
 async function* run(
@@ -98,7 +84,7 @@ async function* run(
         fail(
           line.lineNo,
           line.start,
-          e instanceof EventError ? e.kind : 'malformed',
+          e instanceof LineKindError ? e.kind : 'malformed',
           e instanceof Error ? e.message : String(e),
         );
       }
@@ -140,7 +126,7 @@ function num(o: Obj | null, k: string): number | null {
 function ipOf(o: Obj, k: string, required: boolean): ParsedIp | null {
   const v = o[k];
   const ip = typeof v === 'string' ? parseIp(v) : null;
-  if (ip === null && required) throw new EventError('malformed', `${k}: missing or invalid address`);
+  if (ip === null && required) throw new LineKindError('malformed', `${k}: missing or invalid address`);
   return ip;
 }
 
@@ -171,11 +157,11 @@ interface Tuple {
 function tupleOf(e: Obj): Tuple {
   const src = ipOf(e, 'src_ip', true);
   const dst = ipOf(e, 'dest_ip', true);
-  if (!src || !dst) throw new EventError('malformed', 'missing address');
+  if (!src || !dst) throw new LineKindError('malformed', 'missing address');
   const v6 = src.bytes.length === 16;
   const p = e.proto;
   const proto = typeof p === 'string' ? protoNumber(p, v6) : typeof p === 'number' ? toCount(p) : null;
-  if (proto === null || proto > 255) throw new EventError('malformed', 'proto: missing or invalid');
+  if (proto === null || proto > 255) throw new LineKindError('malformed', 'proto: missing or invalid');
   let sport: number | null = null;
   let dport: number | null = null;
   if (proto === 1 || proto === 58) {
@@ -194,18 +180,18 @@ function communityOf(e: Obj, t: Tuple, seed: number): string {
   return communityIdOf(t.src, t.dst, t.proto, t.sport, t.dport, seed);
 }
 
-/** Converts one EVE line into items ('skip' for event types we do not use). Throws EventError. */
+/** Converts one EVE line into items ('skip' for event types we do not use). Throws LineKindError. */
 export function eveEventToItems(line: string, seed = 0): SourceItem[] | 'skip' {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch {
-    throw new EventError('malformed', 'invalid JSON');
+    throw new LineKindError('malformed', 'invalid JSON');
   }
-  if (!isObj(parsed)) throw new EventError('malformed', 'not a JSON object');
+  if (!isObj(parsed)) throw new LineKindError('malformed', 'not a JSON object');
   const e = parsed;
   const type = e.event_type;
-  if (typeof type !== 'string') throw new EventError('malformed', 'event_type: missing');
+  if (typeof type !== 'string') throw new LineKindError('malformed', 'event_type: missing');
   switch (type) {
     case 'flow':
       return [{ kind: 'flow', flow: flowOf(e, seed) }];
@@ -237,7 +223,7 @@ function ja4Of(tls: Obj | null): string | null {
 
 function eventTime(e: Obj): number {
   const ts = timeOf(e, 'timestamp');
-  if (ts === null) throw new EventError('malformed', 'timestamp: missing or invalid');
+  if (ts === null) throw new LineKindError('malformed', 'timestamp: missing or invalid');
   return ts;
 }
 
@@ -323,7 +309,7 @@ function closeReasonOf(flow: Obj | null, proto: number, cs: ConnState): CloseRea
 function flowOf(e: Obj, seed: number): IngestFlow {
   const t = tupleOf(e);
   const f = obj(e, 'flow');
-  if (!f) throw new EventError('malformed', 'flow: missing');
+  if (!f) throw new LineKindError('malformed', 'flow: missing');
   const start = timeOf(f, 'start') ?? eventTime(e);
   const end = timeOf(f, 'end') ?? start;
   const tcp = obj(e, 'tcp');
@@ -371,10 +357,10 @@ function flowOf(e: Obj, seed: number): IngestFlow {
 
 function alertOf(e: Obj, seed: number): ExternalAlert {
   const a = obj(e, 'alert');
-  if (!a) throw new EventError('malformed', 'alert: missing');
+  if (!a) throw new LineKindError('malformed', 'alert: missing');
   const t = tupleOf(e);
   const sid = num(a, 'signature_id');
-  if (sid === null) throw new EventError('malformed', 'alert.signature_id: missing');
+  if (sid === null) throw new LineKindError('malformed', 'alert.signature_id: missing');
   const sev = num(a, 'severity');
   return {
     tsMicros: eventTime(e),

@@ -4,7 +4,7 @@
  * counted, never buffered. Offsets are absolute byte offsets, for checkpoints.
  */
 import { createReadStream } from 'node:fs';
-import type { SourceStats } from '../types.js';
+import type { SourceItem, SourceStats } from '../types.js';
 import { countError, emptyStats } from '../types.js';
 
 /** Anything a log source can read from: a file path, a Node readable stream, or any async iterable of chunks. */
@@ -144,4 +144,41 @@ export async function* splitLines(
   } else if (partLen > 0) {
     yield { text: decode(null), lineNo: lineNo + 1, start: lineStart, end: pos };
   }
+}
+
+/** Options every line-based log reader takes (Zeek, Suricata EVE). */
+export interface LogReadOptions {
+  /** Name used in error messages (default: the path, or "stream"). */
+  source?: string;
+  /** Resume at this byte offset (a checkpoint). */
+  startOffset?: number;
+  /** Longer lines are skipped and counted as "line_too_long". Default 1 MiB. */
+  maxLineBytes?: number;
+  /** Community ID seed used when a record has no community_id. Default 0. */
+  communityIdSeed?: number;
+  /** Called for every bad line (in addition to the counters in state). */
+  onError?: (e: LineError) => void;
+}
+
+/** The async generator of items of a log reader, with its progress (stats, checkpoint offset, line errors). */
+export type LogReader = AsyncGenerator<SourceItem, void, undefined> & { readonly state: LogReadState };
+
+/** A bad line or record: skipped and counted under `kind`. */
+export class LineKindError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Wraps a reader body as a LogReader whose state is readable while iterating. */
+export function logReader<O extends LogReadOptions>(
+  run: (input: LogInput, opts: O, state: LogReadState) => AsyncGenerator<SourceItem, void, undefined>,
+  input: LogInput,
+  opts: O,
+): LogReader {
+  const state = newLogReadState(opts.startOffset ?? 0);
+  return Object.assign(run(input, opts, state), { state });
 }

@@ -18,8 +18,15 @@ import type { Observation, ObservationKind } from '../../flows/observations.js';
 import { CONN_STATES, type ConnState } from '../../flows/types.js';
 import { TcpFlag } from '../../wire/packet/types.js';
 import type { IngestFlow, SourceItem } from '../types.js';
-import type { LineError, LogInput, LogReadState } from './lines.js';
-import { DEFAULT_MAX_LINE_BYTES, newLogReadState, recordLineError, splitLines } from './lines.js';
+import type { LogInput, LogReadOptions, LogReader, LogReadState } from './lines.js';
+import {
+  DEFAULT_MAX_LINE_BYTES,
+  LineKindError,
+  logReader,
+  newLogReadState,
+  recordLineError,
+  splitLines,
+} from './lines.js';
 import type { ParsedIp } from './values.js';
 import {
   anyTimeToMicros,
@@ -37,39 +44,19 @@ import {
 /** Zeek logs turned into items; rows of other logs are counted in state.skipped. */
 export type ZeekLogKind = 'conn' | 'dns' | 'dhcp' | 'ssl' | 'http' | 'mqtt_connect';
 
-export interface ZeekReadOptions {
-  /** Name used in error messages (default: the path, or "stream"). */
-  source?: string;
+export interface ZeekReadOptions extends LogReadOptions {
   /** Log kind when the input does not say (#path / _path); default: guessed from the file name. */
   path?: string;
   /** Column names for header-less TSV (plain `zeek-cut` output). */
   fields?: string[];
-  /** Resume at this byte offset (a checkpoint). For a file path the first header block is read first. */
-  startOffset?: number;
-  /** Longer lines are skipped and counted as "line_too_long". Default 1 MiB. */
-  maxLineBytes?: number;
-  /** Community ID seed used when the log has no community_id column. Default 0. */
-  communityIdSeed?: number;
-  /** Called for every bad line (in addition to the counters in state). */
-  onError?: (e: LineError) => void;
 }
 
 /** The async generator of items, with its progress (stats, checkpoint offset, line errors). */
-export type ZeekLogReader = AsyncGenerator<SourceItem, void, undefined> & { readonly state: LogReadState };
+export type ZeekLogReader = LogReader;
 
 /** Reads a Zeek log (path or stream). Iterate it; read `reader.state` for stats and the checkpoint offset. */
 export function readZeekLog(input: LogInput, opts: ZeekReadOptions = {}): ZeekLogReader {
-  const state = newLogReadState(opts.startOffset ?? 0);
-  return Object.assign(run(input, opts, state), { state });
-}
-
-class RowError extends Error {
-  constructor(
-    readonly kind: string,
-    message: string,
-  ) {
-    super(message);
-  }
+  return logReader(run, input, opts);
 }
 
 async function* run(
@@ -115,7 +102,7 @@ async function* run(
         else items = r;
       }
     } catch (e) {
-      const kind = e instanceof RowError ? e.kind : 'malformed';
+      const kind = e instanceof LineKindError ? e.kind : 'malformed';
       fail(line.lineNo, line.start, kind, e instanceof Error ? e.message : String(e));
     }
     if (items.length === 0) {
@@ -211,7 +198,7 @@ function count(row: Row, name: string): number | null {
   const v = row.raw(name);
   if (v === undefined || v === null || v === '') return null;
   const n = toCount(v);
-  if (n === null) throw new RowError('malformed', `${name}: not a count (${capStr(String(v), 40)})`);
+  if (n === null) throw new LineKindError('malformed', `${name}: not a count (${capStr(String(v), 40)})`);
   return n;
 }
 
@@ -219,7 +206,7 @@ function port(row: Row, name: string): number | null {
   const v = row.raw(name);
   if (v === undefined || v === null) return null;
   const n = toPort(v);
-  if (n === null) throw new RowError('malformed', `${name}: not a port (${capStr(String(v), 40)})`);
+  if (n === null) throw new LineKindError('malformed', `${name}: not a port (${capStr(String(v), 40)})`);
   return n;
 }
 
@@ -227,7 +214,7 @@ function time(row: Row, name: string): number | null {
   const v = row.raw(name);
   if (v === undefined || v === null || v === '') return null;
   const t = anyTimeToMicros(v);
-  if (t === null) throw new RowError('malformed', `${name}: not a time (${capStr(String(v), 40)})`);
+  if (t === null) throw new LineKindError('malformed', `${name}: not a time (${capStr(String(v), 40)})`);
   return t;
 }
 
@@ -235,18 +222,18 @@ function interval(row: Row, name: string): number | null {
   const v = row.raw(name);
   if (v === undefined || v === null || v === '') return null;
   const t = typeof v === 'number' ? secondsToMicros(v) : typeof v === 'string' ? epochTextToMicros(v) : null;
-  if (t === null) throw new RowError('malformed', `${name}: not an interval (${capStr(String(v), 40)})`);
+  if (t === null) throw new LineKindError('malformed', `${name}: not an interval (${capStr(String(v), 40)})`);
   return t;
 }
 
 function addr(row: Row, name: string, required: boolean): ParsedIp | null {
   const v = row.raw(name);
   if (v === undefined || v === null || v === '') {
-    if (required) throw new RowError('malformed', `${name}: missing address`);
+    if (required) throw new LineKindError('malformed', `${name}: missing address`);
     return null;
   }
   const ip = typeof v === 'string' ? parseIp(v) : null;
-  if (ip === null) throw new RowError('malformed', `${name}: not an address (${capStr(String(v), 64)})`);
+  if (ip === null) throw new LineKindError('malformed', `${name}: not an address (${capStr(String(v), 64)})`);
   return ip;
 }
 
@@ -366,10 +353,10 @@ class ZeekParser {
       try {
         o = JSON.parse(text);
       } catch {
-        throw new RowError('malformed', 'invalid JSON');
+        throw new LineKindError('malformed', 'invalid JSON');
       }
       if (o === null || typeof o !== 'object' || Array.isArray(o))
-        throw new RowError('malformed', 'not a JSON object');
+        throw new LineKindError('malformed', 'not a JSON object');
       const obj = o as Record<string, unknown>;
       const p = obj._path;
       const kind =
@@ -389,7 +376,7 @@ class ZeekParser {
         this.setFields(cols.map((c) => [c])); // zeek-cut -m header line
         return null;
       }
-      throw new RowError('no_header', 'data line before any #fields header');
+      throw new LineKindError('no_header', 'data line before any #fields header');
     }
     const kind = this.kind;
     if (kind === null) return 'skip';
@@ -418,7 +405,7 @@ class ZeekParser {
       const tail = splitSpaces(last, need);
       if (tail.length === need) return [...cols.slice(0, -1), ...tail];
     }
-    throw new RowError('field_count', `${cols.length} columns, expected ${fields.length}`);
+    throw new LineKindError('field_count', `${cols.length} columns, expected ${fields.length}`);
   }
 
   private convert(kind: ZeekLogKind, row: Row): SourceItem[] {
@@ -444,11 +431,11 @@ class ZeekParser {
 
   private conn(row: Row): IngestFlow {
     const ts = time(row, 'ts');
-    if (ts === null) throw new RowError('malformed', 'ts: missing');
+    if (ts === null) throw new LineKindError('malformed', 'ts: missing');
     const o = addr(row, 'id.orig_h', true);
     const r = addr(row, 'id.resp_h', true);
-    if (!o || !r) throw new RowError('malformed', 'missing address');
-    if (o.bytes.length !== r.bytes.length) throw new RowError('malformed', 'mixed IPv4/IPv6 endpoints');
+    if (!o || !r) throw new LineKindError('malformed', 'missing address');
+    if (o.bytes.length !== r.bytes.length) throw new LineKindError('malformed', 'mixed IPv4/IPv6 endpoints');
     const v6 = o.bytes.length === 16;
     const ipProto = count(row, 'ip_proto');
     const protoName = str(row, 'proto', 32);
@@ -583,7 +570,7 @@ function obs(
 
 function requiredTs(row: Row): number {
   const ts = time(row, 'ts');
-  if (ts === null) throw new RowError('malformed', 'ts: missing');
+  if (ts === null) throw new LineKindError('malformed', 'ts: missing');
   return ts;
 }
 
