@@ -4,15 +4,13 @@ import { basename, resolve } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { and, eq, sql } from 'drizzle-orm';
-import { EVENTS_CHANNEL, makeEvent } from '../bus/events.js';
 import type { Bus } from '../bus/types.js';
 import type { SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
-import { afterIngestBatch } from '../devices/service.js';
 import { captureItems } from './capture-items.js';
-import { IngestWriter, type NewDevice } from './writer.js';
-import { detectAfterCommit } from '../detect/live.js';
+import { afterCommit } from './after-commit.js';
+import { IngestWriter } from './writer.js';
 
 /**
  * Ingests one file (pcap, pcapng, either gzipped) into the database. The file is a `sources` row (kind
@@ -202,10 +200,7 @@ export async function ingestFile(
       });
       summary.flows += res.flows;
       summary.observations += res.observations;
-      res.newDevices = await afterIngestBatch(deps, keep, res); // identity, signals, identification, alerts
-      summary.new_devices += res.newDevices.length;
-      await publishNewDevices(deps.bus, res.newDevices);
-      await detectAfterCommit(deps, keep, { sourceId });
+      summary.new_devices += (await afterCommit(deps, keep, res, { sourceId })).length;
       opts.afterCommit?.(flowIdx);
       opts.onProgress?.({
         file: path,
@@ -257,12 +252,6 @@ export function emptySummary(
     resumed,
     skipped,
   };
-}
-
-export async function publishNewDevices(bus: Bus, devices: NewDevice[]): Promise<void> {
-  for (const d of devices) {
-    await bus.publish(EVENTS_CHANNEL, makeEvent('new_device', { device_id: d.id, mac: d.mac, ip: d.ip }));
-  }
 }
 
 /** Finds or creates the sources row for a file; says whether to resume or skip. */

@@ -11,12 +11,10 @@ import { sources } from '../store/schema.js';
 import {
   claimFileSource,
   emptySummary,
-  publishNewDevices,
   type FileIngestOptions,
   type FileIngestSummary,
 } from './file-ingest.js';
-import { detectAfterCommit } from '../detect/live.js';
-import { afterIngestBatch } from '../devices/service.js';
+import { afterCommit } from './after-commit.js';
 import { IngestWriter } from './writer.js';
 
 /**
@@ -79,10 +77,7 @@ export async function ingestLogFile(
     pending = [];
     summary.flows += res.flows;
     summary.observations += res.observations;
-    res.newDevices = await afterIngestBatch(deps, written, res);
-    summary.new_devices += res.newDevices.length;
-    await publishNewDevices(deps.bus, res.newDevices);
-    await detectAfterCommit(deps, written, { sourceId });
+    summary.new_devices += (await afterCommit(deps, written, res, { sourceId })).length;
     opts.afterCommit?.(flowIdx);
     opts.onProgress?.({
       file,

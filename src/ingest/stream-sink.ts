@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import type { SourceItem } from '../sources/types.js';
-import { publishNewDevices } from './file-ingest.js';
-import { IngestWriter } from './writer.js';
-import { detectAfterCommit } from '../detect/live.js';
-import { afterIngestBatch } from '../devices/service.js';
+import { afterCommit } from './after-commit.js';
+import { IngestWriter, type WriteResult } from './writer.js';
 
 /**
  * The database side of a live source (NetFlow collector, live capture, demo network): items are buffered
@@ -64,38 +62,49 @@ export class StreamSink {
     this.buffer = [];
     this.flushing = (async () => {
       try {
-        const r = await this.writer.write(items, {
-          sourceId: this.opts.sourceId,
-          checkpoint: { at: new Date().toISOString() },
-          stats: {
-            ...(this.opts.stats?.() ?? {}),
-            flows_written: this.written.flows + items.filter((i) => i.kind === 'flow').length,
-            dropped: this.dropped,
-          },
-          status: 'running',
-          lastError: null,
-        });
-        this.failures = 0;
-        this.written.flows += r.flows;
-        this.written.observations += r.observations;
-        r.newDevices = await afterIngestBatch(this.services, items, r); // identity, signals, identification, alerts
-        this.written.newDevices += r.newDevices.length;
-        await publishNewDevices(this.services.bus, r.newDevices);
-        await detectAfterCommit(this.services, items, { sourceId: this.opts.sourceId, log: this.opts.log });
-        this.opts.onFlushed?.({
-          flows: r.flows,
-          observations: r.observations,
-          newDevices: r.newDevices.length,
-        });
-      } catch (err) {
-        // Keep the items (in front of newer ones) and back off: 1 s, 2 s, 4 s … up to 30 s.
-        this.buffer = items.concat(this.buffer);
-        this.failures++;
-        this.retryAt = Date.now() + Math.min(30_000, 1000 * 2 ** (this.failures - 1));
-        this.opts.log?.warn(
-          { err, failures: this.failures, buffered: this.buffer.length },
-          'flush failed; will retry',
-        );
+        let committed: WriteResult | null = null;
+        try {
+          committed = await this.writer.write(items, {
+            sourceId: this.opts.sourceId,
+            checkpoint: { at: new Date().toISOString() },
+            stats: {
+              ...(this.opts.stats?.() ?? {}),
+              flows_written: this.written.flows + items.filter((i) => i.kind === 'flow').length,
+              dropped: this.dropped,
+            },
+            status: 'running',
+            lastError: null,
+          });
+          this.failures = 0;
+          this.written.flows += committed.flows;
+          this.written.observations += committed.observations;
+        } catch (err) {
+          // Keep the items (in front of newer ones) and back off: 1 s, 2 s, 4 s … up to 30 s.
+          this.buffer = items.concat(this.buffer);
+          this.failures++;
+          this.retryAt = Date.now() + Math.min(30_000, 1000 * 2 ** (this.failures - 1));
+          this.opts.log?.warn(
+            { err, failures: this.failures, buffered: this.buffer.length },
+            'flush failed; will retry',
+          );
+        }
+        // Outside the retry above: the batch is committed, so a failure here is logged, never written twice.
+        if (committed) {
+          try {
+            const fresh = await afterCommit(this.services, items, committed, {
+              sourceId: this.opts.sourceId,
+              log: this.opts.log,
+            });
+            this.written.newDevices += fresh.length;
+            this.opts.onFlushed?.({
+              flows: committed.flows,
+              observations: committed.observations,
+              newDevices: fresh.length,
+            });
+          } catch (err) {
+            this.opts.log?.error({ err }, 'after a committed batch: identification or detection failed');
+          }
+        }
       } finally {
         this.flushing = null;
       }
