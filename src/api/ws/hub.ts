@@ -64,18 +64,19 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
-  const send = (c: Client, payload: string) => {
+  /** Sends one text message; a broadcast passes the UTF-8 bytes, encoded once for every client. */
+  const send = (c: Client, payload: string | Buffer) => {
     if (c.socket.readyState !== c.socket.OPEN) return;
     if (c.socket.bufferedAmount > maxBuffered) {
       c.socket.close(WS_CLOSE.slow, 'too slow: events were not read fast enough');
       return;
     }
-    c.socket.send(payload);
+    c.socket.send(payload, { binary: false });
   };
 
   const unsubscribe = await opts.services.bus.subscribe(EVENTS_CHANNEL, (event: BusEvent) => {
     replay.append(event);
-    const payload = JSON.stringify(event);
+    const payload = Buffer.from(JSON.stringify(event), 'utf8');
     for (const c of clients) send(c, payload);
   });
 
