@@ -7,6 +7,7 @@ import { detectGroup } from './detect.js';
 import { apiGroup } from './api.js';
 import { wsGroup } from './ws.js';
 import { mlGroup } from './ml.js';
+import { webGroup } from './web.js';
 import { machine, type BenchResult, type Group } from './harness.js';
 
 /**
@@ -14,7 +15,16 @@ import { machine, type BenchResult, type Group } from './harness.js';
  * on stdout (progress on stderr), and regenerates BENCHMARKS.md from bench/results.json, where each group
  * keeps the figures of its latest run.
  */
-const GROUPS: Group[] = [ingestGroup, devicesGroup, detectGroup, vulnsGroup, apiGroup, wsGroup, mlGroup];
+const GROUPS: Group[] = [
+  ingestGroup,
+  devicesGroup,
+  detectGroup,
+  vulnsGroup,
+  apiGroup,
+  wsGroup,
+  webGroup,
+  mlGroup,
+];
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');

@@ -7,8 +7,10 @@ import { LiveProvider } from './live';
 import LoginPage from './pages/Login';
 
 // Route-level code splitting: each page (and Chart.js, used by the overview only) loads on first visit.
-const Overview = lazy(() => import('./pages/Overview'));
-const ResourcePage = lazy(() => import('./pages/ResourcePage'));
+const loadOverview = () => import('./pages/Overview');
+// The landing page's code loads beside the session refresh at start-up instead of after it.
+if (typeof window !== 'undefined' && window.location.pathname === '/') void loadOverview();
+const Overview = lazy(loadOverview);
 const AdminLayout = lazy(() => import('./pages/admin/AdminLayout'));
 const Users = lazy(() => import('./pages/admin/Users'));
 const ApiKeys = lazy(() => import('./pages/admin/ApiKeys'));
@@ -18,19 +20,12 @@ const Devices = lazy(() => import('./pages/devices/Devices'));
 const DeviceDetail = lazy(() => import('./pages/devices/DeviceDetail'));
 const Alerts = lazy(() => import('./pages/alerts/Alerts'));
 const AlertDetail = lazy(() => import('./pages/alerts/AlertDetail'));
-
-/** Pages whose API is still being built: they show the list as soon as the endpoint answers. */
-export const RESOURCES = [
-  {
-    path: 'vulnerabilities',
-    title: 'Vulnerabilities',
-    endpoint: '/vulnerabilities',
-    what: 'vulnerabilities',
-  },
-  { path: 'traffic', title: 'Traffic', endpoint: '/network-traffic', what: 'flows' },
-  { path: 'models', title: 'Models', endpoint: '/models', what: 'models' },
-  { path: 'sources', title: 'Sources', endpoint: '/sources', what: 'traffic sources' },
-] as const;
+const Vulnerabilities = lazy(() => import('./pages/vulnerabilities/Vulnerabilities'));
+const VulnerabilityDetail = lazy(() => import('./pages/vulnerabilities/VulnerabilityDetail'));
+const Traffic = lazy(() => import('./pages/traffic/Traffic'));
+const Models = lazy(() => import('./pages/models/Models'));
+const ModelDetail = lazy(() => import('./pages/models/ModelDetail'));
+const Sources = lazy(() => import('./pages/sources/Sources'));
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
@@ -61,13 +56,12 @@ export function App() {
         <Route path="devices/:id" element={page(<DeviceDetail />)} />
         <Route path="alerts" element={page(<Alerts />)} />
         <Route path="alerts/:id" element={page(<AlertDetail />)} />
-        {RESOURCES.map((r) => (
-          <Route
-            key={r.path}
-            path={r.path}
-            element={page(<ResourcePage key={r.path} title={r.title} endpoint={r.endpoint} what={r.what} />)}
-          />
-        ))}
+        <Route path="vulnerabilities" element={page(<Vulnerabilities />)} />
+        <Route path="vulnerabilities/:cve" element={page(<VulnerabilityDetail />)} />
+        <Route path="traffic" element={page(<Traffic />)} />
+        <Route path="models" element={page(<Models />)} />
+        <Route path="models/:id" element={page(<ModelDetail />)} />
+        <Route path="sources" element={page(<Sources />)} />
         <Route path="admin" element={page(<AdminLayout />)}>
           <Route index element={<Navigate to="users" replace />} />
           <Route path="users" element={page(<Users />)} />
