@@ -74,10 +74,24 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
     c.socket.send(payload, { binary: false });
   };
 
+  // A burst of events (many arrive in one read from Redis) goes out once per event-loop turn: each client's
+  // frames are written while its TCP socket is corked, so a burst costs one write per client, not one per
+  // event per client.
+  let pending: Buffer[] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    for (const c of clients) {
+      const raw = (c.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      raw?.cork();
+      for (const payload of batch) send(c, payload);
+      raw?.uncork();
+    }
+  };
   const unsubscribe = await opts.services.bus.subscribe(EVENTS_CHANNEL, (event: BusEvent) => {
     replay.append(event);
-    const payload = Buffer.from(JSON.stringify(event), 'utf8');
-    for (const c of clients) send(c, payload);
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(Buffer.from(JSON.stringify(event), 'utf8'));
   });
 
   const heartbeat = setInterval(() => {
