@@ -123,6 +123,31 @@ export const ENV_SPEC = {
     default: '1200',
     doc: 'Requests per minute per user (or per IP when anonymous) on /api/v1.',
   },
+  API_RATE_LIMIT_UPLOAD: {
+    schema: intIn(1, 1_000_000),
+    default: '20',
+    doc: 'Uploads per minute per user or API key (POST /api/v1/sources/upload), within API_RATE_LIMIT.',
+  },
+  API_RATE_LIMIT_TRAIN: {
+    schema: intIn(1, 1_000_000),
+    default: '10',
+    doc: 'Training jobs started per minute per user (POST /api/v1/models/train).',
+  },
+  API_RATE_LIMIT_EXPORT: {
+    schema: intIn(1, 1_000_000),
+    default: '10',
+    doc: 'CSV exports per minute per user (GET /api/v1/export/*.csv).',
+  },
+  API_RATE_LIMIT_BULK: {
+    schema: intIn(1, 1_000_000),
+    default: '60',
+    doc: 'Bulk changes per minute per user (POST /api/v1/alerts/bulk).',
+  },
+  API_RATE_LIMIT_SEARCH: {
+    schema: intIn(1, 1_000_000),
+    default: '300',
+    doc: 'Searches per minute per user: flow queries, and device and vulnerability lists with a text search (q).',
+  },
   UPLOAD_MAX_BYTES: {
     schema: intIn(1024, Number.MAX_SAFE_INTEGER),
     default: String(2 * 1024 ** 3),
@@ -198,6 +223,81 @@ export const ENV_SPEC = {
     default: '0',
     doc: 'Retrain the models that can train from stored traffic (anomaly) every this many hours; 0 = off.',
   },
+  BASELINE_INTERVAL_MINUTES: {
+    schema: intIn(0, 1440),
+    default: '5',
+    doc: 'Worker job: fit per-device baselines and score completed 5-minute windows every this many minutes; 0 = off.',
+  },
+  BASELINE_MIN_WINDOWS: {
+    schema: intIn(8, 100_000),
+    default: '36',
+    doc: 'Windows with traffic a device needs before it gets its isolation-forest baseline (36 = 3 h).',
+  },
+  BASELINE_MAX_WINDOWS: {
+    schema: intIn(36, 100_000),
+    default: '2016',
+    doc: 'Most recent windows a baseline is fitted on (2016 = 7 days).',
+  },
+  BASELINE_REFIT_HOURS: {
+    schema: z.coerce.number().min(0.1).max(8760),
+    default: '6',
+    doc: 'Refit a baseline (and a device-type LSTM) after this many hours of flow time, or sooner when its history doubled.',
+  },
+  BASELINE_TREES: {
+    schema: intIn(10, 1000),
+    default: '50',
+    doc: 'Trees of each per-device isolation forest (subsample at most 256 windows).',
+  },
+  BASELINE_THRESHOLD_QUANTILE: {
+    schema: z.coerce.number().min(0.5).max(1),
+    default: '0.995',
+    doc: "Quantile of a device's own training scores its alert threshold starts from.",
+  },
+  BASELINE_THRESHOLD_MARGIN: {
+    schema: z.coerce.number().min(0).max(0.5),
+    default: '0.05',
+    doc: 'Added to that quantile (scores are 0–1); larger means fewer anomaly alerts.',
+  },
+  BASELINE_LSTM: {
+    schema: bool,
+    default: 'on',
+    doc: 'Also train an LSTM autoencoder per device type on sequences of consecutive windows and alert on its reconstruction error.',
+  },
+  BASELINE_LSTM_MIN_DEVICES: {
+    schema: intIn(1, 100_000),
+    default: '2',
+    doc: 'Devices with a baseline a device type needs before it gets an LSTM.',
+  },
+  BASELINE_LSTM_MIN_SEQUENCES: {
+    schema: intIn(10, 1_000_000),
+    default: '100',
+    doc: 'Training sequences a device-type LSTM needs.',
+  },
+  BASELINE_LSTM_STEPS: {
+    schema: intIn(2, 48),
+    default: '6',
+    doc: 'Consecutive 5-minute windows per LSTM sequence.',
+  },
+  BASELINE_LSTM_EPOCHS: {
+    schema: intIn(1, 200),
+    default: '8',
+    doc: 'Training epochs of a device-type LSTM.',
+  },
+  BASELINE_LSTM_MARGIN: {
+    schema: z.coerce.number().min(0).max(10),
+    default: '0.5',
+    doc: 'LSTM threshold = 99.5th percentile of its training reconstruction errors × (1 + this).',
+  },
+  DESTINATION_PROFILES: {
+    schema: bool,
+    default: 'on',
+    doc: "Learn each device's destinations (domains, internet endpoints, protocols) and alert new_destination on others after learning.",
+  },
+  DESTINATION_LEARNING_HOURS: {
+    schema: z.coerce.number().min(0.01).max(8760),
+    default: '24',
+    doc: "Learning period of a destination profile, hours of flow time from the device's first flow (reset restarts it).",
+  },
   DEVICE_OFFLINE_MINUTES: {
     schema: intIn(1, 525600),
     default: '10',
@@ -230,6 +330,10 @@ export const ENV_SPEC = {
 
 export type EnvName = keyof typeof ENV_SPEC;
 
+/** Stricter per-minute budgets for expensive or abusable routes (config.rateLimit in route options). */
+export const ROUTE_BUDGETS = ['upload', 'train', 'export', 'bulk', 'search'] as const;
+export type RouteBudget = (typeof ROUTE_BUDGETS)[number];
+
 export interface Config {
   port: number;
   host: string;
@@ -251,6 +355,8 @@ export interface Config {
   refreshTokenTtl: number;
   loginMaxFailures: number;
   apiRateLimit: number;
+  /** Per-minute budgets of the routes that declare one, within apiRateLimit. */
+  routeRateLimits: Record<RouteBudget, number>;
   uploadMaxBytes: number;
   flowRetentionDays: number;
   partitionPremakeDays: number;
@@ -267,6 +373,21 @@ export interface Config {
   modelDriftPsiThreshold: number;
   modelRetrainHours: number;
   deviceOfflineMinutes: number;
+  baselineIntervalMinutes: number;
+  baselineMinWindows: number;
+  baselineMaxWindows: number;
+  baselineRefitHours: number;
+  baselineTrees: number;
+  baselineThresholdQuantile: number;
+  baselineThresholdMargin: number;
+  baselineLstm: boolean;
+  baselineLstmMinDevices: number;
+  baselineLstmMinSequences: number;
+  baselineLstmSteps: number;
+  baselineLstmEpochs: number;
+  baselineLstmMargin: number;
+  destinationProfiles: boolean;
+  destinationLearningHours: number;
   syslogUrl: string | undefined;
   syslogFormat: 'rfc5424' | 'cef';
   webhookUrl: string | undefined;
@@ -323,6 +444,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtl: read(env, 'REFRESH_TOKEN_TTL'),
     loginMaxFailures: read(env, 'LOGIN_MAX_FAILURES'),
     apiRateLimit: read(env, 'API_RATE_LIMIT'),
+    routeRateLimits: {
+      upload: read(env, 'API_RATE_LIMIT_UPLOAD'),
+      train: read(env, 'API_RATE_LIMIT_TRAIN'),
+      export: read(env, 'API_RATE_LIMIT_EXPORT'),
+      bulk: read(env, 'API_RATE_LIMIT_BULK'),
+      search: read(env, 'API_RATE_LIMIT_SEARCH'),
+    },
     uploadMaxBytes: read(env, 'UPLOAD_MAX_BYTES'),
     flowRetentionDays: read(env, 'FLOW_RETENTION_DAYS'),
     partitionPremakeDays: read(env, 'PARTITION_PREMAKE_DAYS'),
@@ -339,6 +467,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelDriftPsiThreshold: read(env, 'MODEL_DRIFT_PSI_THRESHOLD'),
     modelRetrainHours: read(env, 'MODEL_RETRAIN_HOURS'),
     deviceOfflineMinutes: read(env, 'DEVICE_OFFLINE_MINUTES'),
+    baselineIntervalMinutes: read(env, 'BASELINE_INTERVAL_MINUTES'),
+    baselineMinWindows: read(env, 'BASELINE_MIN_WINDOWS'),
+    baselineMaxWindows: read(env, 'BASELINE_MAX_WINDOWS'),
+    baselineRefitHours: read(env, 'BASELINE_REFIT_HOURS'),
+    baselineTrees: read(env, 'BASELINE_TREES'),
+    baselineThresholdQuantile: read(env, 'BASELINE_THRESHOLD_QUANTILE'),
+    baselineThresholdMargin: read(env, 'BASELINE_THRESHOLD_MARGIN'),
+    baselineLstm: read(env, 'BASELINE_LSTM'),
+    baselineLstmMinDevices: read(env, 'BASELINE_LSTM_MIN_DEVICES'),
+    baselineLstmMinSequences: read(env, 'BASELINE_LSTM_MIN_SEQUENCES'),
+    baselineLstmSteps: read(env, 'BASELINE_LSTM_STEPS'),
+    baselineLstmEpochs: read(env, 'BASELINE_LSTM_EPOCHS'),
+    baselineLstmMargin: read(env, 'BASELINE_LSTM_MARGIN'),
+    destinationProfiles: read(env, 'DESTINATION_PROFILES'),
+    destinationLearningHours: read(env, 'DESTINATION_LEARNING_HOURS'),
     syslogUrl: read(env, 'SYSLOG_URL'),
     syslogFormat: read(env, 'SYSLOG_FORMAT'),
     webhookUrl: read(env, 'WEBHOOK_URL'),

@@ -31,6 +31,11 @@ export const ERROR_CATALOGUE = {
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'The request origin is not allowed.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
   LOGIN_RATE_LIMITED: { status: 429, message: 'Too many failed logins; retry later.' },
+  ROUTE_RATE_LIMITED: {
+    status: 429,
+    message:
+      'Too many requests of this kind (uploads, exports, training, bulk changes or searches); retry later.',
+  },
   // Resources
   USER_NOT_FOUND: { status: 404, message: 'No such user.' },
   USER_EXISTS: { status: 409, message: 'A user with that name already exists.' },
@@ -60,6 +65,7 @@ export const ERROR_CATALOGUE = {
   MODEL_NO_PREVIOUS: { status: 409, message: 'There is no earlier production model to roll back to.' },
   MODEL_INVALID_STATE: { status: 409, message: 'The model is not in a state that allows this change.' },
   MODEL_TRAINER_UNAVAILABLE: { status: 400, message: 'No trainer is available for that task or algorithm.' },
+  DESTINATION_NOT_FOUND: { status: 404, message: "No such entry in the device's destination profile." },
   // Dependencies
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; retry shortly.' },
   REDIS_UNAVAILABLE: { status: 503, message: 'Redis is unavailable; retry shortly.' },

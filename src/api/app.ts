@@ -33,9 +33,11 @@ import { userRoutes } from './routes/users.js';
 import { vulnerabilityRoutes } from './routes/vulnerabilities.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deviceRoutes } from './routes/devices.js';
+import { deviceDestinationRoutes } from './routes/device-destinations.js';
 import { webRoutes } from './web.js';
 import { alertRoutes } from './routes/alerts.js';
 import { suppressionRoutes } from './routes/suppressions.js';
+import { exportRoutes } from './routes/exports.js';
 import { registerWsHub } from './ws/hub.js';
 
 export interface BuildOptions {
@@ -130,9 +132,9 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   );
   services.sessionInvalidators.push((id) => tokens.invalidateUser(id));
 
-  const metrics = registerMetrics(app);
+  const metrics = registerMetrics(app, services.bus);
   registerAuth(app, services, tokens);
-  registerRateLimit(app, services.kv, config.apiRateLimit);
+  registerRateLimit(app, services.kv, config.apiRateLimit, config.routeRateLimits);
   registerAuthorization(app);
 
   await app.register(fastifySwagger, {
@@ -179,8 +181,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(jobRoutes, { prefix: '/api/v1/jobs', services });
   await app.register(vulnerabilityRoutes, { prefix: '/api/v1', services });
   await app.register(deviceRoutes, { prefix: '/api/v1/devices', services, config });
+  await app.register(deviceDestinationRoutes, { prefix: '/api/v1/devices', services });
   await app.register(alertRoutes, { prefix: '/api/v1/alerts', services, config });
   await app.register(suppressionRoutes, { prefix: '/api/v1/suppressions', services });
+  await app.register(exportRoutes, { prefix: '/api/v1/export', services, config });
   await app.register(webRoutes); // the dashboard (web/dist) and its SPA fallback: register last
 
   return app;

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { openStore, type Store } from '../store/db.js';
 import { join } from 'node:path';
 import { configureIdentification } from '../devices/service.js';
+import { configureDestinationProfiles } from '../detect/destinations/service.js';
 
 /** What every role of the process shares: the store, the bus, the KV and the domain services built on them. */
 export interface Services {
@@ -48,6 +49,10 @@ export function buildServices(store: Store, bus: Bus, kv: Kv): Services {
 export async function openServices(config: Config, log?: FastifyBaseLogger): Promise<Services> {
   const onError = (what: string) => (err: Error) => log?.warn({ err }, `${what} connection error`);
   configureIdentification({ dataDir: config.dataDir });
+  configureDestinationProfiles({
+    enabled: config.destinationProfiles,
+    learningHours: config.destinationLearningHours,
+  });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     databaseReadUrl: config.databaseReadUrl,

@@ -8,6 +8,7 @@ import { Collector, type SourceSpec } from '../collector/collector.js';
 import type { Config } from '../config.js';
 import { startIngestJobs } from '../worker/ingest-jobs.js';
 import { startMaintenance } from '../worker/maintenance.js';
+import { startBaselines } from '../worker/baselines.js';
 import { startTraining } from '../worker/training.js';
 import { startConfiguredExporters } from '../alerts/exporters/index.js';
 import { startVulnWorker } from '../vulns/service/jobs.js';
@@ -52,6 +53,7 @@ export async function startWorkerRole(config: Config, services: Services, log: L
   const wlog = log.child({ role: 'worker' });
   const stops = [await startMaintenance(services, config, wlog), await startIngestJobs(services, wlog)];
   stops.push(await startTraining(services, config, wlog));
+  stops.push(await startBaselines(services, config, wlog));
   stops.push(await startVulnWorker(services, config, wlog));
   stops.push(await startConfiguredExporters(services, config, wlog));
   log.info('worker running');

@@ -2,8 +2,9 @@ import { sql } from 'drizzle-orm';
 import type { Tx } from './db.js';
 
 /**
- * Folds device `fromId` into `intoId`: addresses, signals (counts added), rollups (added), flows, alerts and
- * vulnerabilities move over, then `fromId` is deleted. Used when an IP-only device (seen through NetFlow or
+ * Folds device `fromId` into `intoId`: addresses, signals (counts added), rollups (added), flows, alerts,
+ * vulnerabilities and the learned destination profile move over, then `fromId` is deleted (its behaviour
+ * baseline with it: the surviving device's is refitted on the merged history in due course). Used when an IP-only device (seen through NetFlow or
  * Zeek) turns out to be a MAC we know, and by POST /api/v1/devices/merge.
  */
 export async function mergeDevices(tx: Tx, fromId: number, intoId: number): Promise<void> {
@@ -45,6 +46,22 @@ export async function mergeDevices(tx: Tx, fromId: number, intoId: number): Prom
     SELECT ${intoId}, cve_id, matched_cpe, matched_by, status, possible, first_seen, updated_at
     FROM device_vulnerabilities WHERE device_id = ${fromId}
     ON CONFLICT (device_id, cve_id) DO NOTHING`);
+  // The learned destination profile: entries united (counts added, an entry a user added stays the user's);
+  // the surviving profile's version moves on so every process reloads it.
+  await tx.execute(sql`
+    INSERT INTO device_destinations (device_id, kind, value, source, count, first_seen, last_seen, created_by, created_at)
+    SELECT ${intoId}, kind, value, source, count, first_seen, last_seen, created_by, created_at
+    FROM device_destinations WHERE device_id = ${fromId}
+    ON CONFLICT (device_id, kind, value) DO UPDATE SET
+      count = device_destinations.count + EXCLUDED.count,
+      source = CASE WHEN EXCLUDED.source = 'user' THEN 'user' ELSE device_destinations.source END,
+      first_seen = LEAST(device_destinations.first_seen, EXCLUDED.first_seen),
+      last_seen = GREATEST(device_destinations.last_seen, EXCLUDED.last_seen)`);
+  await tx.execute(sql`
+    INSERT INTO device_destination_profiles (device_id, status, learning_hours, learning_started, learning_until, version)
+    SELECT ${intoId}, status, learning_hours, learning_started, learning_until, version + 1
+    FROM device_destination_profiles WHERE device_id = ${fromId}
+    ON CONFLICT (device_id) DO UPDATE SET version = device_destination_profiles.version + 1, updated_at = now()`);
   await tx.execute(sql`
     UPDATE devices d SET
       first_seen = LEAST(d.first_seen, f.first_seen),

@@ -421,3 +421,95 @@ export const settings = pgTable('settings', {
   value: jsonb('value').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * Per-device behaviour baselines (src/detect/baseline): an isolation forest fitted on the device's own
+ * 5-minute windows of traffic_rollups (feature set rollup-window), its learned threshold and feature
+ * statistics (for evidence), and how far scoring has got.
+ */
+export const deviceBaselines = pgTable('device_baselines', {
+  deviceId: bigint('device_id', { mode: 'number' })
+    .primaryKey()
+    .references(() => devices.id, { onDelete: 'cascade' }),
+  algorithm: text('algorithm').notNull(),
+  /** The model envelope (src/ml/serialize.ts) with its checksum. */
+  model: jsonb('model').$type<Record<string, unknown>>().notNull(),
+  featureSet: text('feature_set').notNull(),
+  windowMinutes: integer('window_minutes').notNull(),
+  windowsUsed: integer('windows_used').notNull(),
+  trainedFrom: ts('trained_from').notNull(),
+  trainedTo: ts('trained_to').notNull(),
+  threshold: doublePrecision('threshold').notNull(),
+  stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
+  fittedAt: ts('fitted_at').notNull().defaultNow(),
+  lastScoredWindow: ts('last_scored_window'),
+  windowsScored: integer('windows_scored').notNull().default(0),
+  anomalies: integer('anomalies').notNull().default(0),
+});
+
+/** Per-device-type sequence models (an LSTM autoencoder over consecutive windows of every device of a type). */
+export const deviceTypeBaselines = pgTable('device_type_baselines', {
+  deviceType: text('device_type').primaryKey(),
+  algorithm: text('algorithm').notNull(),
+  model: jsonb('model').$type<Record<string, unknown>>().notNull(),
+  featureSet: text('feature_set').notNull(),
+  windowMinutes: integer('window_minutes').notNull(),
+  steps: integer('steps').notNull(),
+  devices: bigint('devices', { mode: 'number' })
+    .array()
+    .notNull()
+    .default(sql`'{}'::bigint[]`),
+  sequences: integer('sequences').notNull(),
+  trainedTo: ts('trained_to').notNull(),
+  threshold: doublePrecision('threshold').notNull(),
+  stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
+  fittedAt: ts('fitted_at').notNull().defaultNow(),
+  lastScoredWindow: ts('last_scored_window'),
+});
+
+export const DESTINATION_KINDS = ['domain', 'endpoint', 'protocol'] as const;
+export const DESTINATION_SOURCES = ['learned', 'user'] as const;
+
+/**
+ * Learned destination profiles in the spirit of MUD (RFC 8520): per device, a learning period (flow time)
+ * and then enforcement; `version` moves on every change by a user so caches in every process reload.
+ */
+export const deviceDestinationProfiles = pgTable(
+  'device_destination_profiles',
+  {
+    deviceId: bigint('device_id', { mode: 'number' })
+      .primaryKey()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    status: text('status').$type<'learning' | 'enforcing'>().notNull().default('learning'),
+    learningHours: real('learning_hours').notNull(),
+    /** Flow time the learning started; null after a reset until the device's next flow. */
+    learningStarted: ts('learning_started'),
+    learningUntil: ts('learning_until'),
+    version: integer('version').notNull().default(1),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('device_destination_profiles_status_check', sql`${t.status} in ('learning','enforcing')`)],
+);
+
+export const deviceDestinations = pgTable(
+  'device_destinations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deviceId: bigint('device_id', { mode: 'number' })
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    kind: text('kind').$type<(typeof DESTINATION_KINDS)[number]>().notNull(),
+    value: text('value').notNull(),
+    source: text('source').$type<(typeof DESTINATION_SOURCES)[number]>().notNull().default('learned'),
+    count: bigint('count', { mode: 'number' }).notNull().default(0),
+    firstSeen: ts('first_seen'),
+    lastSeen: ts('last_seen'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('device_destinations_key').on(t.deviceId, t.kind, t.value),
+    check('device_destinations_kind_check', sql`${t.kind} in ('domain','endpoint','protocol')`),
+    check('device_destinations_source_check', sql`${t.source} in ('learned','user')`),
+  ],
+);

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import type { IngestFlow } from '../../sources/types.js';
+import {
+  destinationsOf,
+  endpointValue,
+  entriesOf,
+  judge,
+  normaliseDomain,
+  normaliseEntry,
+  parseEndpoint,
+  ProfileMatcher,
+} from './profile.js';
+
+function flow(o: Partial<IngestFlow>): IngestFlow {
+  return {
+    tsStart: 1_700_000_000_000_000,
+    tsEnd: 1_700_000_000_500_000,
+    srcIp: '10.42.0.100',
+    dstIp: '198.51.100.7',
+    srcPort: 40000,
+    dstPort: 443,
+    proto: 6,
+    appProto: 'tls',
+    bytesOut: 1000,
+    bytesIn: 2000,
+    packetsOut: 10,
+    packetsIn: 10,
+    payloadBytesOut: 500,
+    payloadBytesIn: 1500,
+    tcpFlagsOut: 0x1b,
+    tcpFlagsIn: 0x1b,
+    connState: 'SF',
+    communityId: '1:abc=',
+    srcMac: '50:c7:bf:00:00:01',
+    dstMac: '74:83:c2:00:00:01',
+    vlan: null,
+    sni: null,
+    httpHost: null,
+    dnsNames: [],
+    closeReason: 'fin',
+    ...o,
+  };
+}
+
+describe('destination values', () => {
+  it('normalises DNS names and drops link-local and reverse names', () => {
+    expect(normaliseDomain('Devs.TPLinkCloud.com.')).toBe('devs.tplinkcloud.com');
+    expect(normaliseDomain('printer.local')).toBeNull();
+    expect(normaliseDomain('7.0.42.10.in-addr.arpa')).toBeNull();
+    expect(normaliseDomain('bad name')).toBeNull();
+    expect(normaliseDomain('')).toBeNull();
+  });
+
+  it('writes endpoints as ip:port/proto, [v6]:port/proto and ip/proto without ports', () => {
+    expect(endpointValue('198.51.100.7', 443, 6)).toBe('198.51.100.7:443/tcp');
+    expect(endpointValue('2001:db8:0:0::1', 123, 17)).toBe('[2001:db8::1]:123/udp');
+    expect(endpointValue('198.51.100.7', 8, 1)).toBe('198.51.100.7/icmp');
+    expect(endpointValue('not-an-ip', 1, 6)).toBeNull();
+  });
+
+  it('parses user endpoint patterns with parts left out or *', () => {
+    expect(parseEndpoint('203.0.113.5')).toEqual({ host: '203.0.113.5', port: null, proto: null });
+    expect(parseEndpoint('*:8883/tcp')).toEqual({ host: null, port: 8883, proto: 6 });
+    expect(parseEndpoint('[2001:DB8::1]:443/TCP')).toEqual({ host: '[2001:db8::1]', port: 443, proto: 6 });
+    expect(parseEndpoint('2001:db8::1')).toEqual({ host: '[2001:db8::1]', port: null, proto: null });
+    expect(parseEndpoint('1.2.3.4:99999')).toBeNull();
+    expect(parseEndpoint('1.2.3.4/bogus')).toBeNull();
+  });
+
+  it('validates and normalises entries by kind', () => {
+    expect(normaliseEntry('domain', '*.Example.COM')).toEqual({ ok: true, value: '*.example.com' });
+    expect(normaliseEntry('endpoint', '203.0.113.5:23/tcp')).toEqual({
+      ok: true,
+      value: '203.0.113.5:23/tcp',
+    });
+    expect(normaliseEntry('endpoint', '*')).toMatchObject({ ok: false });
+    expect(normaliseEntry('protocol', 'MQTT')).toEqual({ ok: true, value: 'mqtt' });
+    expect(normaliseEntry('domain', 'no spaces allowed')).toMatchObject({ ok: false });
+  });
+});
+
+describe('destinationsOf', () => {
+  it('takes DNS query names from a lookup to the LAN resolver (protocol, no endpoint)', () => {
+    const d = destinationsOf(
+      flow({ dstIp: '10.42.0.1', dstPort: 53, proto: 17, appProto: 'dns', dnsNames: ['Pool.NTP.org'] }),
+    );
+    expect(d).toMatchObject({ queried: ['pool.ntp.org'], endpoint: null, protocol: 'dns', external: false });
+  });
+
+  it('takes the SNI and the internet endpoint of a TLS connection', () => {
+    const d = destinationsOf(flow({ sni: 'devs.tplinkcloud.com', dstPort: 50443 }));
+    expect(d).toMatchObject({
+      named: ['devs.tplinkcloud.com'],
+      endpoint: '198.51.100.7:50443/tcp',
+      external: true,
+      device: { mac: '50:c7:bf:00:00:01', ip: '10.42.0.100' },
+    });
+    expect(entriesOf(d!)).toEqual([
+      { kind: 'domain', value: 'devs.tplinkcloud.com' },
+      { kind: 'endpoint', value: '198.51.100.7:50443/tcp' },
+      { kind: 'protocol', value: 'tls' },
+    ]);
+  });
+
+  it('ignores flows opened from the internet and mDNS names', () => {
+    expect(destinationsOf(flow({ srcIp: '203.0.113.9', dstIp: '10.42.0.100' }))).toBeNull();
+    const m = destinationsOf(
+      flow({
+        dstIp: '224.0.0.251',
+        dstPort: 5353,
+        proto: 17,
+        appProto: 'mdns',
+        dnsNames: ['_hue._tcp.local', 'x.example'],
+      }),
+    );
+    expect(m).toMatchObject({ queried: [], endpoint: null, protocol: 'mdns' });
+  });
+
+  it('skips an address literal in the Host header', () => {
+    const d = destinationsOf(flow({ appProto: 'http', dstPort: 80, httpHost: '198.51.100.7:80' }));
+    expect(d?.named).toEqual([]);
+  });
+});
+
+describe('judge', () => {
+  const learned = new ProfileMatcher([
+    { kind: 'domain', value: 'devs.tplinkcloud.com' },
+    { kind: 'domain', value: 'time.google.com' },
+    { kind: 'endpoint', value: '198.51.100.7:50443/tcp' },
+    { kind: 'protocol', value: 'tls' },
+    { kind: 'protocol', value: 'dns' },
+  ]);
+
+  it('allows a known name even on a new address', () => {
+    const d = destinationsOf(flow({ dstIp: '192.0.2.77', sni: 'devs.tplinkcloud.com', dstPort: 50443 }))!;
+    expect(judge(learned, d)).toEqual([]);
+  });
+
+  it('reports an unknown queried name (low) and an unknown SNI', () => {
+    const q = destinationsOf(
+      flow({ dstIp: '10.42.0.1', dstPort: 53, proto: 17, appProto: 'dns', dnsNames: ['evil.example'] }),
+    )!;
+    expect(judge(learned, q)).toEqual([
+      { kind: 'domain', value: 'evil.example', peer: 'evil.example', severity: 'low' },
+    ]);
+    const s = destinationsOf(flow({ sni: 'other.example', dstPort: 443 }))!;
+    expect(judge(learned, s)).toEqual([
+      { kind: 'domain', value: 'other.example', peer: 'other.example', severity: 'low' },
+    ]);
+  });
+
+  it('reports a nameless connection to a new internet endpoint, medium on an unusual port', () => {
+    const d = destinationsOf(flow({ dstIp: '203.0.113.50', dstPort: 6667, appProto: null }))!;
+    expect(judge(learned, d)).toEqual([
+      { kind: 'endpoint', value: '203.0.113.50:6667/tcp', peer: '203.0.113.50', severity: 'medium' },
+    ]);
+    const web = destinationsOf(flow({ dstIp: '203.0.113.50', dstPort: 443, appProto: 'tls' }))!;
+    expect(judge(learned, web)).toEqual([
+      { kind: 'endpoint', value: '203.0.113.50:443/tcp', peer: '203.0.113.50', severity: 'low' },
+    ]);
+  });
+
+  it('reports a new application protocol, even to a LAN peer', () => {
+    const d = destinationsOf(flow({ dstIp: '10.42.0.7', dstPort: 23, appProto: 'telnet' }))!;
+    expect(judge(learned, d)).toEqual([
+      { kind: 'protocol', value: 'telnet', peer: 'proto:telnet', severity: 'low' },
+    ]);
+  });
+
+  it('allows a whole registered domain once the profile holds several of its names', () => {
+    const m = new ProfileMatcher([
+      { kind: 'domain', value: 'rr1---sn-a.googlevideo.com' },
+      { kind: 'domain', value: 'rr2---sn-b.googlevideo.com' },
+    ]);
+    expect(m.allowsDomain('rr3---sn-c.googlevideo.com')).toBe(false);
+    m.add('domain', 'rr4---sn-d.googlevideo.com');
+    expect(m.allowsDomain('rr3---sn-c.googlevideo.com')).toBe(true);
+    expect(m.allowsDomain('googlevideo.com.evil.example')).toBe(false);
+  });
+
+  it('honours user zones and endpoint patterns', () => {
+    const m = new ProfileMatcher([
+      { kind: 'domain', value: '*.example.com' },
+      { kind: 'endpoint', value: '*:6667/tcp' },
+      { kind: 'protocol', value: 'tls' },
+    ]);
+    expect(m.allowsDomain('a.b.example.com')).toBe(true);
+    expect(m.allowsDomain('example.com')).toBe(true);
+    expect(m.allowsDomain('badexample.com')).toBe(false);
+    const d = destinationsOf(flow({ dstIp: '203.0.113.50', dstPort: 6667, appProto: null }))!;
+    expect(judge(m, d)).toEqual([]);
+  });
+});
