@@ -10,9 +10,11 @@ import type {
   JobOptions,
   JobProgress,
   JobStatus,
+  ForwardStats,
   Kv,
   Unsubscribe,
 } from './types.js';
+import { AppError } from '../errors.js';
 
 function toProgress(p: unknown): JobProgress {
   if (typeof p === 'number') return p;
@@ -27,6 +29,12 @@ export interface RedisOptions {
   url: string;
   prefix: string;
   onError?: (err: Error) => void;
+  /** RedisBus: events kept for Redis while it is down (default FORWARD_BUFFER_MAX). */
+  forwardBufferMax?: number;
+  /** RedisBus: longest wait of publish() for Redis, ms (default 1000). */
+  forwardWaitMs?: number;
+  /** RedisBus: delay between Redis coming back and forwarding the buffered events, ms (default 2500). */
+  forwardResumeDelayMs?: number;
 }
 
 function connect(opts: RedisOptions, forBlocking: boolean): Redis {
@@ -40,7 +48,30 @@ function connect(opts: RedisOptions, forBlocking: boolean): Redis {
   return r;
 }
 
-/** Redis pub/sub for events and BullMQ for jobs, so several processes share one bus. */
+/** Events waiting to be forwarded to Redis while it is unreachable (oldest dropped beyond this). */
+export const FORWARD_BUFFER_MAX = 1000;
+/** How long publish() waits for Redis before returning (the forward goes on in the background), ms. */
+const FORWARD_WAIT_MS = 1000;
+/** After Redis comes back, how long buffered events wait before they are forwarded, ms. */
+const FORWARD_RESUME_DELAY_MS = 2500;
+/** Ids of events delivered locally whose Redis echo must be skipped (bounded; oldest forgotten first). */
+const ECHO_MAX = 10_000;
+
+/** An error a caller can show as 503 REDIS_UNAVAILABLE. */
+export function redisUnavailable(): AppError {
+  return new AppError('REDIS_UNAVAILABLE', undefined, undefined, { 'retry-after': '5' });
+}
+
+/**
+ * Redis pub/sub for events and BullMQ for jobs, so several processes share one bus.
+ *
+ * Events are delivered to this process's own subscribers first (the WebSocket hub, its replay window, the
+ * SIEM exporters), then forwarded to Redis for the other processes and the shared replay stream; the echo
+ * of a forwarded event is not delivered twice. While Redis is unreachable, publish() never fails: events
+ * still reach local subscribers and wait in a bounded buffer (FORWARD_BUFFER_MAX, oldest dropped and
+ * counted) that is forwarded in order when Redis is back. Enqueueing a job while Redis is known to be down
+ * fails at once with REDIS_UNAVAILABLE (503); BullMQ workers reconnect by themselves and resume.
+ */
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
   private readonly pub: Redis;
@@ -49,27 +80,132 @@ export class RedisBus implements Bus {
   private readonly queues = new Map<string, Queue>();
   private readonly closers = new Set<() => Promise<void>>();
   private readonly bullPrefix: string;
+  private readonly pending: { channel: string; json: string }[] = [];
+  private readonly echoes = new Set<string>();
+  private readonly stats: ForwardStats = { pending: 0, forwardedLate: 0, dropped: 0 };
+  private readonly flushTimer: NodeJS.Timeout;
+  private down = false;
+  private resumeAt = 0;
+  private flushing = false;
+  private closed = false;
 
   constructor(private readonly opts: RedisOptions) {
     this.pub = connect(opts, false);
     this.bullPrefix = `${opts.prefix}:bull`;
+    this.pub.on('close', () => {
+      if (!this.closed) this.down = true;
+    });
+    this.pub.on('ready', () => {
+      this.down = false;
+      // Give the other processes' subscribers time to reconnect too (ioredis retries at most every 2 s), so
+      // the events forwarded late reach them live rather than only through the replay stream.
+      this.resumeAt = Date.now() + (this.opts.forwardResumeDelayMs ?? FORWARD_RESUME_DELAY_MS);
+    });
+    // Forwards what waited once Redis is back; also retries a flush that stopped half way (Redis flapping).
+    this.flushTimer = setInterval(() => {
+      if (this.pending.length > 0 && !this.down) void this.flush();
+    }, 250);
+    this.flushTimer.unref();
   }
 
   private channel(name: string) {
     return `${this.opts.prefix}:ev:${name}`;
   }
 
+  /** Forwarding counters (buffered, forwarded late, dropped). */
+  forwardStats(): ForwardStats {
+    return { ...this.stats, pending: this.pending.length };
+  }
+
+  /** True while the command connection to Redis is known to be lost. */
+  get redisDown(): boolean {
+    return this.down;
+  }
+
+  private deliver(key: string, event: BusEvent): void {
+    const set = this.handlers.get(key);
+    if (!set) return;
+    for (const h of set) {
+      try {
+        h(event);
+      } catch (e) {
+        this.opts.onError?.(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+
   /** Events also go to a capped Redis stream per channel, so a reconnecting client can resume on any process. */
-  async publish(channel: string, event: BusEvent): Promise<void> {
-    const json = JSON.stringify(event);
-    await this.pub
+  private send(channel: string, json: string): Promise<unknown> {
+    return this.pub
       .multi()
       .xadd(`${this.channel(channel)}:replay`, 'MAXLEN', '~', String(REPLAY_MAX), '*', 'e', json)
       .publish(this.channel(channel), json)
       .exec();
   }
 
+  private buffer(channel: string, json: string): void {
+    this.pending.push({ channel, json });
+    while (this.pending.length > (this.opts.forwardBufferMax ?? FORWARD_BUFFER_MAX)) {
+      this.pending.shift();
+      this.stats.dropped++;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || Date.now() < this.resumeAt) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0 && !this.down && !this.closed) {
+        const next = this.pending[0] as { channel: string; json: string };
+        try {
+          await this.send(next.channel, next.json);
+        } catch {
+          return; // still down: the next 'ready' (or the timer) tries again
+        }
+        if (this.pending[0] === next) this.pending.shift();
+        this.stats.forwardedLate++;
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async publish(channel: string, event: BusEvent): Promise<void> {
+    const key = this.channel(channel);
+    if (this.handlers.has(key)) {
+      // Local subscribers first (asynchronously, like a message from Redis); skip the echo from Redis.
+      this.echoes.add(event.id);
+      if (this.echoes.size > ECHO_MAX) {
+        const oldest = this.echoes.values().next().value;
+        if (oldest !== undefined) this.echoes.delete(oldest);
+      }
+      queueMicrotask(() => this.deliver(key, event));
+    }
+    const json = JSON.stringify(event);
+    if (this.down || this.pending.length > 0 || this.closed) {
+      if (!this.closed) this.buffer(channel, json);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const sent = this.send(channel, json).then(
+      () => true,
+      () => {
+        this.down = this.pub.status !== 'ready';
+        this.buffer(channel, json);
+        return false;
+      },
+    );
+    await Promise.race([
+      sent,
+      new Promise((done) => {
+        timer = setTimeout(done, this.opts.forwardWaitMs ?? FORWARD_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
   async recent(channel: string, limit: number): Promise<BusEvent[]> {
+    if (this.down) throw redisUnavailable();
     const entries = await this.pub.xrevrange(
       `${this.channel(channel)}:replay`,
       '+',
@@ -95,15 +231,15 @@ export class RedisBus implements Bus {
     if (!this.sub) {
       const sub = connect(this.opts, true);
       sub.on('message', (ch: string, message: string) => {
-        const set = this.handlers.get(ch);
-        if (!set) return;
+        if (!this.handlers.has(ch)) return;
         let event: BusEvent;
         try {
           event = JSON.parse(message) as BusEvent;
         } catch {
           return;
         }
-        for (const h of set) h(event);
+        if (typeof event?.id === 'string' && this.echoes.delete(event.id)) return; // delivered already
+        this.deliver(ch, event);
       });
       this.sub = sub;
     }
@@ -134,12 +270,16 @@ export class RedisBus implements Bus {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.pub, prefix: this.bullPrefix });
+      // The shared connection reports its errors already (connect → onError); without a listener BullMQ
+      // would print every reconnect failure of an outage to stderr.
+      q.on('error', () => undefined);
       this.queues.set(name, q);
     }
     return q;
   }
 
   async enqueue(queue: string, name: string, data: unknown, opts: JobOptions = {}): Promise<string> {
+    if (this.down) throw redisUnavailable();
     const job = await this.queue(queue).add(name, data, {
       attempts: Math.max(1, opts.attempts ?? 1),
       backoff: { type: 'exponential', delay: opts.backoffMs ?? 1000 },
@@ -236,6 +376,8 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.flushTimer);
     for (const c of [...this.closers]) await c();
     for (const q of this.queues.values()) await q.close();
     this.queues.clear();

@@ -80,8 +80,20 @@ export interface Bus {
   onJobEvent(queue: string, handler: (e: JobEvent) => void): Promise<Unsubscribe>;
   /** A repeating job (one schedule per queue+name across all processes). */
   schedule(queue: string, name: string, everyMs: number, data?: unknown): Promise<void>;
+  /** Where events are also forwarded to a shared server: how that forwarding is doing (Redis only). */
+  forwardStats?(): ForwardStats;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Counters of the forwarding of events to Redis (exported as Prometheus metrics). */
+export interface ForwardStats {
+  /** Events waiting for Redis to come back (they reached this process's subscribers already). */
+  pending: number;
+  /** Events forwarded to Redis after waiting in the buffer. */
+  forwardedLate: number;
+  /** Events never forwarded because the buffer was full (they reached this process's subscribers only). */
+  dropped: number;
 }
 
 /** Fixed-window counters and small values with a TTL: rate limits, token revocation, caches. */

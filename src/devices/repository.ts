@@ -9,6 +9,7 @@ import type { Actor } from '../auth/users.js';
 import { AppError } from '../errors.js';
 import { mergeDevices } from '../store/device-merge.js';
 import { queryRows, type Db, type Store } from '../store/db.js';
+import { exactIso } from '../store/exact-time.js';
 
 export const SORTS = [
   'last_seen',
@@ -54,6 +55,14 @@ interface Raw extends Omit<DeviceView, 'first_seen' | 'last_seen' | 'online'> {
   last_seen: Date | string;
 }
 
+/**
+ * The list's rows carry their times at full (microsecond) precision for cursors: a JS Date holds
+ * milliseconds, and a cursor rounded to the millisecond would skip rows that share it.
+ */
+export type ListedDevice = DeviceView & { readonly exact: { first_seen: string; last_seen: string } };
+
+const EXACT = sql`${exactIso(sql`first_seen`)} AS first_seen_exact, ${exactIso(sql`last_seen`)} AS last_seen_exact`;
+
 const iso = (d: Date | string): string => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
 
 function view(r: Raw, offlineMs: number, now = Date.now()): DeviceView {
@@ -93,12 +102,12 @@ const SORT_EXPR: Record<Sort, SQL> = {
   id: sql`id`,
 };
 
-export function sortValue(d: DeviceView, sort: Sort): string | number {
+export function sortValue(d: ListedDevice, sort: Sort): string | number {
   switch (sort) {
     case 'last_seen':
-      return d.last_seen;
+      return d.exact.last_seen;
     case 'first_seen':
-      return d.first_seen;
+      return d.exact.first_seen;
     case 'risk_score':
       return d.risk_score;
     case 'confidence':
@@ -116,7 +125,7 @@ export function sortValue(d: DeviceView, sort: Sort): string | number {
 
 const escLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export async function listDevices(db: Db, f: ListFilter): Promise<DeviceView[]> {
+export async function listDevices(db: Db, f: ListFilter): Promise<ListedDevice[]> {
   const conds: SQL[] = [sql`merged_into IS NULL`];
   if (f.type) conds.push(sql`device_type = ${f.type}`);
   if (f.vendor) conds.push(sql`vendor ILIKE ${`%${escLike(f.vendor)}%`}`);
@@ -147,12 +156,15 @@ export async function listDevices(db: Db, f: ListFilter): Promise<DeviceView[]> 
     );
   }
   const dir = f.order === 'desc' ? sql`DESC` : sql`ASC`;
-  const rows = await queryRows<Raw>(
+  const rows = await queryRows<Raw & { first_seen_exact: string; last_seen_exact: string }>(
     db,
-    sql`SELECT ${COLUMNS} FROM devices WHERE ${sql.join(conds, sql` AND `)}
+    sql`SELECT ${COLUMNS}, ${EXACT} FROM devices WHERE ${sql.join(conds, sql` AND `)}
         ORDER BY ${expr} ${dir}, id ${dir} LIMIT ${f.limit}`,
   );
-  return rows.map((r) => view(r, f.offlineMinutes * 60_000));
+  return rows.map(({ first_seen_exact, last_seen_exact, ...r }) => ({
+    ...view(r, f.offlineMinutes * 60_000),
+    exact: { first_seen: first_seen_exact, last_seen: last_seen_exact },
+  }));
 }
 
 export async function getDevice(

@@ -4,15 +4,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, queryRows } from '../store/db.js';
+import { openStore, queryRows, type Store } from '../store/db.js';
+import { dropSchema, hasPostgres, TEST_DATABASE_URL, uniqueName } from '../test-support/services.js';
 import { waitFor } from './private-servers.js';
 
 /**
  * Crash safety (issue 11): `iotsec ingest` is killed with SIGKILL in the middle of a file, then run again on
- * the same DATA_DIR (embedded PGlite). The dead process leaves its PGlite lock file behind, which the restart
- * must take over; the resumed ingest must end with exactly what an uninterrupted ingest of the same file
+ * the same database. The resumed ingest must end with exactly what an uninterrupted ingest of the same file
  * writes into a fresh database: same flow count, same multiset of (community_id, ts_start, bytes), same MACs.
+ * - Embedded PGlite (same DATA_DIR): the dead process leaves its PGlite lock file behind, which the restart
+ *   must take over.
+ * - PostgreSQL (a fresh schema per run): the capture holds port scans and a DDoS (about 33,000 flows, two
+ *   database batches), and the process is killed as soon as the first batch is committed, so the restart
+ *   must skip exactly what was committed and add the rest.
  */
+
+const pgUp = await hasPostgres();
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'iotsec.js');
@@ -48,7 +55,10 @@ async function runToEnd(dataDir: string, file: string): Promise<number> {
 }
 
 async function snapshot(dataDir: string): Promise<Snapshot> {
-  const store = await openStore({ pgliteDir: join(dataDir, 'pglite') });
+  return snapshotOf(await openStore({ pgliteDir: join(dataDir, 'pglite') }));
+}
+
+async function snapshotOf(store: Store): Promise<Snapshot> {
   try {
     const keys = await queryRows<{ k: string }>(
       store.db,
@@ -105,6 +115,101 @@ describe('ingest killed with SIGKILL (embedded PGlite)', () => {
     await runToEnd(dataDir, capture);
     expect(existsSync(lock)).toBe(false);
     const resumed = await snapshot(dataDir);
+    expect(resumed.flows).toBe(reference.flows);
+    expect(resumed.flowKeys).toEqual(reference.flowKeys);
+    expect(resumed.macs).toEqual(reference.macs);
+  }, 120_000);
+});
+
+describe.skipIf(!pgUp)('ingest killed with SIGKILL (PostgreSQL)', () => {
+  const work = mkdtempSync(join(tmpdir(), 'iotsec-kill-pg-'));
+  const capture = join(work, 'attacks.pcap');
+  const schemas: string[] = [];
+  let reference: Snapshot;
+
+  const pgEnv = (schema: string): NodeJS.ProcessEnv => ({
+    ...embeddedEnv(join(work, schema)),
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+  });
+  const open = (schema: string) => openStore({ databaseUrl: TEST_DATABASE_URL, schema, poolMax: 2 });
+  const pgIngest = (schema: string) =>
+    spawn(process.execPath, [CLI, 'ingest', capture], {
+      cwd: ROOT,
+      env: pgEnv(schema),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  async function pgRunToEnd(schema: string): Promise<void> {
+    const child = pgIngest(schema);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number>((done) => child.once('exit', (c) => done(c ?? -1)));
+    if (code !== 0) throw new Error(`ingest exited ${code}: ${out.slice(-2000)}`);
+  }
+  const newSchema = () => {
+    const s = uniqueName('kill');
+    schemas.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    const sim = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'simulate',
+        '--out',
+        capture,
+        '--duration',
+        '5m',
+        ...['port_scan@30s', 'mirai_scan@1m', 'ddos@2m', 'port_scan@3m'].flatMap((i) => ['--inject', i]),
+      ],
+      { cwd: ROOT, env: { ...process.env, DATA_DIR: join(work, 'sim') }, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(sim.status, sim.stderr).toBe(0);
+    const ref = newSchema();
+    await pgRunToEnd(ref);
+    reference = await snapshotOf(await open(ref));
+    expect(reference.flows).toBeGreaterThan(20_000); // more than one batch of 20,000 items
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const schema of schemas) {
+      const store = await open(schema);
+      await dropSchema(store);
+      await store.close();
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('resumes after kill -9 between two committed batches and ends identical to an uninterrupted ingest', async () => {
+    const schema = newSchema();
+    const probe = await open(schema);
+    const committed = async () => {
+      try {
+        const [r] = await queryRows<{ n: number }>(
+          probe.db,
+          sql`SELECT count(*)::int AS n FROM network_traffic`,
+        );
+        return Number(r?.n ?? 0);
+      } catch {
+        return 0; // the tables do not exist yet
+      }
+    };
+    const child = pgIngest(schema);
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    await waitFor('the first committed batch', async () => (await committed()) > 0, 60_000);
+    child.kill('SIGKILL');
+    await exited;
+    const partial = await committed();
+    await probe.close();
+    // Killed in the middle: some flows committed, not all.
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(reference.flows);
+
+    await pgRunToEnd(schema);
+    const resumed = await snapshotOf(await open(schema));
     expect(resumed.flows).toBe(reference.flows);
     expect(resumed.flowKeys).toEqual(reference.flowKeys);
     expect(resumed.macs).toEqual(reference.macs);

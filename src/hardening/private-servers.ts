@@ -121,10 +121,20 @@ export interface PrivateRedis {
   port: number;
   start(): Promise<void>;
   kill(): Promise<void>;
+  /** Kills the server and removes its directory. */
+  destroy(): Promise<void>;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * A private redis-server. With `persist`, every write is appended to an AOF file fsynced at once, so what
+ * was queued before a SIGKILL is still there after start() (as on a production Redis with persistence).
+ */
+export async function startPrivateRedis(opts: { persist?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'iotsec-redis-'));
+  const persistence = opts.persist
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
+    : ['--appendonly', 'no', '--dir', dir];
   let child: ChildProcess | undefined;
   const r: PrivateRedis = {
     url: `redis://127.0.0.1:${port}`,
@@ -132,18 +142,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     async start() {
       child = spawn(
         'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--daemonize',
-          'no',
-        ],
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'],
         { stdio: 'ignore' },
       );
       await waitFor('private Redis', () => portOpen(port));
@@ -156,6 +155,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       c.kill('SIGKILL');
       await exited;
       await waitFor('private Redis to stop', async () => !(await portOpen(port)));
+    },
+    async destroy() {
+      await r.kill();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   await r.start();

@@ -182,7 +182,15 @@ describe('OpenAPI route fuzzing', () => {
   }
 
   beforeAll(async () => {
-    s = await makeStack('embedded', { API_RATE_LIMIT: '1000000' });
+    const unlimited = '1000000';
+    s = await makeStack('embedded', {
+      API_RATE_LIMIT: unlimited,
+      API_RATE_LIMIT_UPLOAD: unlimited,
+      API_RATE_LIMIT_TRAIN: unlimited,
+      API_RATE_LIMIT_EXPORT: unlimited,
+      API_RATE_LIMIT_BULK: unlimited,
+      API_RATE_LIMIT_SEARCH: unlimited,
+    });
     const res = await s.app.inject({ url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     const spec = res.json() as Spec;

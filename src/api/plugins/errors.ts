@@ -41,6 +41,20 @@ function isDatabaseDown(err: unknown): boolean {
   return false;
 }
 
+/** ioredis gave up on a command: the server is unreachable (its offline queue retried and failed). */
+function isRedisDown(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const x = e as { name?: unknown; message?: unknown; cause?: unknown };
+    if (x.name === 'MaxRetriesPerRequestError') return true;
+    if (typeof x.message === 'string' && /^Connection is closed\.?$|Stream isn't writeable/.test(x.message)) {
+      return true;
+    }
+    e = x.cause;
+  }
+  return false;
+}
+
 /** PostgreSQL refused a value from the request: NUL or an invalid byte in text (22021), untranslatable (22P05). */
 const DB_BAD_INPUT_CODES = new Set(['22021', '22P05']);
 
@@ -123,6 +137,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (isResponseSerializationError(err)) {
       request.log.error({ err, issues: err.cause.issues }, 'response does not match its schema');
       return sendError(reply, 'INTERNAL');
+    }
+    if (isRedisDown(err)) {
+      request.log.warn({ err }, 'redis unavailable');
+      void reply.header('retry-after', '5');
+      return sendError(reply, 'REDIS_UNAVAILABLE');
     }
     if (isDatabaseDown(err)) {
       request.log.warn({ err }, 'database unavailable');

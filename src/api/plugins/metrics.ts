@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Bus } from '../../bus/types.js';
 
-/** Prometheus metrics for this process: HTTP latency histograms by route plus Node's defaults. */
-export function registerMetrics(app: FastifyInstance): Registry {
+/**
+ * Prometheus metrics for this process: HTTP latency histograms by route plus Node's defaults, and (Redis
+ * bus) the events waiting for Redis, forwarded late and dropped during an outage.
+ */
+export function registerMetrics(app: FastifyInstance, bus?: Bus): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'iotsec_' });
   const http = new Histogram({
@@ -22,5 +26,28 @@ export function registerMetrics(app: FastifyInstance): Registry {
       reply.elapsedTime / 1000,
     );
   });
+  const stats = bus?.forwardStats?.bind(bus);
+  if (stats) {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('iotsec_bus_forward_pending', 'Events waiting for Redis to come back', () => stats().pending);
+    gauge(
+      'iotsec_bus_forwarded_late_total',
+      'Events forwarded to Redis after an outage',
+      () => stats().forwardedLate,
+    );
+    gauge(
+      'iotsec_bus_forward_dropped_total',
+      'Events that reached only local subscribers because the forward buffer was full during a Redis outage',
+      () => stats().dropped,
+    );
+  }
   return registry;
 }

@@ -3,7 +3,7 @@ import { raiseAlert, type AlertCandidate } from '../../alerts/service.js';
 import type { BusEvent } from '../../bus/types.js';
 import { ADMIN_PASSWORD, bearer, errorCode, login, makeStack, type Stack } from '../../test-support/api.js';
 import { auditLog, devices, networkTraffic } from '../../store/schema.js';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { PartitionManager } from '../../store/partitions.js';
 
 describe('alert service and /api/v1/alerts, /api/v1/suppressions', () => {
@@ -267,6 +267,31 @@ describe('alert service and /api/v1/alerts, /api/v1/suppressions', () => {
     expect(audits.map((a) => a.action)).toEqual(
       expect.arrayContaining(['suppression.create', 'suppression.delete']),
     );
+  });
+
+  it('pages through alerts that share a millisecond, each once', async () => {
+    // 25 alerts a few microseconds apart: a millisecond cursor would skip some of them.
+    await s.services.store.db.execute(sql`
+      INSERT INTO alerts (device_id, kind, severity, title, evidence, dedup_key, first_seen, last_seen)
+      SELECT ${deviceId}, 'us_test', 'low', 'µs ' || g, '{}'::jsonb, 'us_test:' || g,
+             '2026-11-25T09:00:00Z'::timestamptz + make_interval(secs => (g % 9) * 0.000131),
+             '2026-11-25T09:00:00Z'::timestamptz + make_interval(secs => (g % 9) * 0.000131)
+      FROM generate_series(1, 25) g`);
+    for (const sort of ['last_seen', 'first_seen']) {
+      const seen: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { json<T>(): T } = await s.app.inject({
+          url: `/api/v1/alerts?kind=us_test&limit=4&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`,
+          headers: bearer(viewer),
+        });
+        const body: { items: { id: number }[]; next_cursor: string | null } = res.json();
+        seen.push(...body.items.map((a) => a.id));
+        cursor = body.next_cursor;
+      } while (cursor);
+      expect(seen).toHaveLength(25);
+      expect(new Set(seen).size).toBe(25);
+    }
   });
 
   it('concurrent raises of one key make one alert', async () => {

@@ -12,6 +12,7 @@ import type { Config } from '../../config.js';
 import { modelServices } from '../../ml/registry/services.js';
 import { ALERT_STATUSES, alerts, SEVERITIES } from '../../store/schema.js';
 import { listFlows, type FlowRow } from '../../store/traffic.js';
+import { exactIso } from '../../store/exact-time.js';
 import { flowSchema } from '../presenters.js';
 import type { Services } from '../context.js';
 import { decodeCursor, encodeCursor, listQuery, page } from '../pagination.js';
@@ -54,12 +55,12 @@ function sortExpr(s: Sort): SQL {
   }
 }
 
-function sortValue(a: AlertRow, s: Sort): string | number {
+function sortValue(a: AlertRow, exact: { first: string; last: string }, s: Sort): string | number {
   switch (s) {
     case 'last_seen':
-      return a.lastSeen.toISOString();
+      return exact.last;
     case 'first_seen':
-      return a.firstSeen.toISOString();
+      return exact.first;
     case 'severity':
       return { critical: 5, high: 4, medium: 3, low: 2, info: 1 }[a.severity];
     case 'count':
@@ -127,7 +128,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ services: Services; config: Co
       }
       const dir = q.order === 'desc' ? sql`DESC` : sql`ASC`;
       const rows = await services.store.readDb
-        .select()
+        .select({ alert: alerts, first: exactIso(alerts.firstSeen), last: exactIso(alerts.lastSeen) })
         .from(alerts)
         .where(conds.length ? and(...conds) : undefined)
         .orderBy(sql`${expr} ${dir}`, sql`${alerts.id} ${dir}`)
@@ -135,10 +136,10 @@ export const alertRoutes: FastifyPluginAsyncZod<{ services: Services; config: Co
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
       return {
-        items: items.map(presentAlert),
+        items: items.map((r) => presentAlert(r.alert)),
         next_cursor:
           rows.length > q.limit && last
-            ? encodeCursor({ s: q.sort, v: sortValue(last, q.sort), id: last.id })
+            ? encodeCursor({ s: q.sort, v: sortValue(last.alert, last, q.sort), id: last.alert.id })
             : null,
       };
     },
@@ -198,7 +199,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ services: Services; config: Co
   app.post(
     '/bulk',
     {
-      config: { access: 'analyst' },
+      config: { access: 'analyst', rateLimit: 'bulk' },
       schema: {
         tags: ['alerts'],
         summary: 'Change the status of several alerts at once (all or nothing, audited)',

@@ -87,7 +87,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{
   app.get(
     '/',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', rateLimit: { budget: 'search', whenQuery: 'q' } },
       schema: {
         tags: ['devices'],
         summary:

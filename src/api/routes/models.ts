@@ -163,7 +163,7 @@ export const modelRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/train',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', rateLimit: 'train' },
       schema: {
         tags: ['models'],
         summary: 'Queue a training job; the new version is registered as a candidate',

@@ -187,7 +187,7 @@ export const sourceRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/upload',
     {
-      config: { access: 'ingest' },
+      config: { access: 'ingest', rateLimit: 'upload' },
       schema: {
         tags: ['sources'],
         summary:

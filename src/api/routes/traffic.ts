@@ -55,7 +55,7 @@ export const trafficRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.get(
     '/',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', rateLimit: 'search' },
       schema: {
         tags: ['traffic'],
         summary: 'Flows in a time range, newest first, filtered by device, IP, port, protocol or application',
@@ -83,7 +83,7 @@ export const trafficRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.get(
     '/top-talkers',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', rateLimit: 'search' },
       schema: {
         tags: ['traffic'],
         summary: 'The sources that moved the most bytes in the range',
@@ -113,7 +113,7 @@ export const trafficRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.get(
     '/timeseries',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', rateLimit: 'search' },
       schema: {
         tags: ['traffic'],
         summary: 'Bytes, packets and flows per time bucket',

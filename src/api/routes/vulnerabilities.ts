@@ -179,7 +179,7 @@ export const vulnerabilityRoutes: FastifyPluginAsyncZod<{ services: Services }> 
   app.get(
     '/vulnerabilities',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', rateLimit: { budget: 'search', whenQuery: 'q' } },
       schema: {
         tags: ['vulnerabilities'],
         summary: 'List vulnerabilities (imported NVD/KEV/EPSS data)',
