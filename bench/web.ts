@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { ensureWebBuild } from '../src/api/web.js';
-import { REFRESH_TOKEN_KEY } from '../web/src/api/client.js';
+import { REFRESH_TOKEN_KEY } from '../web/src/api/session-key.js';
 import { ADMIN_PASSWORD, ensureDist, startServer, type Server } from './api.js';
 import { compare, ensureDebian, type BenchResult, type Group } from './harness.js';
 import { dropSeedSchema, seedScale } from './seed-scale.js';

@@ -39,12 +39,15 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (a
       const job = await services.bus.getJob(queue, id);
       if (!job) throw new AppError('JOB_NOT_FOUND', `No job ${id} in queue ${queue}.`);
       const { percent, stage } = progressPercent(job.progress);
+      // Ingest jobs report `{pct, bytes_read, …}` rather than training's `{percent, stage}`.
+      const p = job.progress;
+      const pct = typeof p === 'object' && p !== null && typeof p['pct'] === 'number' ? p['pct'] : null;
       return {
         id: job.id,
         queue: job.queue,
         name: job.name,
         status: job.status,
-        progress: job.status === 'completed' ? 100 : percent,
+        progress: job.status === 'completed' ? 100 : (pct ?? percent),
         stage,
         attempts_made: job.attemptsMade,
         result: job.result ?? null,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError, REFRESH_TOKEN_KEY } from './client';
-import { fakeFetch, json, MemoryStorage, pair } from '../test/fake-api';
+import { FakeXhr, fakeFetch, json, MemoryStorage, pair } from '../test/fake-api';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -146,5 +146,60 @@ describe('ApiClient', () => {
     });
     expect(storage.getItem(REFRESH_TOKEN_KEY)).toBeNull();
     expect(client.currentUser).toBeNull();
+  });
+
+  it('uploads with XHR progress; a 401 refreshes the token and sends the file once more; errors keep their code', async () => {
+    const sent: FakeXhr[] = [];
+    const f = fakeFetch((c) => {
+      if (c.path === '/auth/login') return json(200, pair(1));
+      if (c.path === '/auth/refresh') return json(200, pair(2));
+    });
+    const client = new ApiClient({
+      fetch: f.fetch,
+      storage: new MemoryStorage(),
+      createXhr: () => {
+        const x = new FakeXhr();
+        const send = x.send.bind(x);
+        x.send = (b) => {
+          send(b);
+          sent.push(x);
+          queueMicrotask(() => {
+            if (sent.length === 1) x.respond(401, { error: { code: 'TOKEN_EXPIRED', message: 'expired' } });
+            else {
+              x.progress(5, 10);
+              x.respond(202, { job_id: '7', queue: 'ingest', name: 'a.pcap', bytes: 10, format: 'pcap' });
+            }
+          });
+        };
+        return x;
+      },
+    });
+    await client.login('admin', 'pw');
+    const progress: number[] = [];
+    const file = new Blob([new Uint8Array(10)]);
+    const r = await client.upload<{ job_id: string }>('/sources/upload', file, {
+      query: { name: 'a.pcap' },
+      onProgress: (l, t) => progress.push(l / t),
+    });
+    expect(r.job_id).toBe('7');
+    expect(sent.map((x) => x.headers.authorization)).toEqual(['Bearer access-1', 'Bearer access-2']);
+    expect(sent[1]?.url).toBe('/api/v1/sources/upload?name=a.pcap');
+    expect(progress).toEqual([0.5]);
+
+    const refused = new ApiClient({
+      fetch: f.fetch,
+      storage: new MemoryStorage(),
+      createXhr: () => {
+        const x = new FakeXhr();
+        x.send = () =>
+          queueMicrotask(() => x.respond(413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'big' } }));
+        return x;
+      },
+    });
+    await refused.login('admin', 'pw');
+    await expect(refused.upload('/sources/upload', file)).rejects.toMatchObject({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
   });
 });

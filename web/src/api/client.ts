@@ -9,6 +9,8 @@
  * - Errors are ApiError with the server's stable code (`{"error":{"code","message"}}`).
  */
 
+import { REFRESH_TOKEN_KEY } from './session-key';
+
 export type Role = 'admin' | 'analyst' | 'viewer' | 'sensor';
 
 export interface SessionUser {
@@ -93,11 +95,39 @@ export interface ClientOptions {
   refreshShare?: number;
   /** Retry delay after a refresh failed for a transient reason (network, 5xx, 429). */
   retryMs?: number;
+  /** Makes the XMLHttpRequest of an upload (upload progress needs XHR; a fake in tests). */
+  createXhr?: () => XhrLike;
+}
+
+/** The part of XMLHttpRequest an upload uses. */
+export interface XhrLike {
+  readonly status: number;
+  readonly responseText: string;
+  upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null };
+  onload: (() => void) | null;
+  onerror: (() => void) | null;
+  onabort: (() => void) | null;
+  open(method: string, url: string): void;
+  setRequestHeader(name: string, value: string): void;
+  send(body: Blob): void;
+  abort(): void;
+}
+
+const browserXhr = (): XhrLike =>
+  new (globalThis as unknown as { XMLHttpRequest: new () => XhrLike }).XMLHttpRequest();
+
+export interface UploadOptions {
+  query?: Query;
+  /** Default application/octet-stream. */
+  contentType?: string;
+  /** Bytes sent so far and in all, as the browser reports them. */
+  onProgress?(loaded: number, total: number): void;
+  signal?: AbortSignal;
 }
 
 type SessionListener = (user: SessionUser | null) => void;
 
-export const REFRESH_TOKEN_KEY = 'iotsec.refresh_token';
+export { REFRESH_TOKEN_KEY };
 
 function defaultStorage(): KeyValueStorage | null {
   try {
@@ -113,6 +143,7 @@ export class ApiClient {
   private readonly storage: KeyValueStorage | null;
   private readonly refreshShare: number;
   private readonly retryMs: number;
+  private readonly createXhr: () => XhrLike;
   private accessToken: string | null = null;
   private expiresAt = 0;
   private user: SessionUser | null = null;
@@ -127,6 +158,7 @@ export class ApiClient {
     this.storage = opts.storage === undefined ? defaultStorage() : opts.storage;
     this.refreshShare = opts.refreshShare ?? 0.2;
     this.retryMs = opts.retryMs ?? 15_000;
+    this.createXhr = opts.createXhr ?? browserXhr;
   }
 
   get currentUser(): SessionUser | null {
@@ -219,6 +251,64 @@ export class ApiClient {
       }
     }
     return this.parse<T>(res);
+  }
+
+  /**
+   * POSTs a file as the raw request body with upload progress (fetch cannot report it). Same session rules
+   * as `request`: the token is refreshed first when about to expire, and a 401 refreshes and retries once.
+   */
+  async upload<T>(path: string, body: Blob, opts: UploadOptions = {}): Promise<T> {
+    await this.freshAccessToken();
+    const sentWith = this.accessToken;
+    let res = await this.sendXhr(path, body, opts);
+    if (res.status === 401 && sentWith !== null) {
+      const ok = this.accessToken !== sentWith || (await this.refresh());
+      if (ok && this.accessToken) {
+        res = await this.sendXhr(path, body, opts);
+        if (res.status === 401) this.endSession();
+      } else {
+        this.endSession();
+      }
+    }
+    let parsed: unknown = null;
+    try {
+      parsed = res.text ? JSON.parse(res.text) : null;
+    } catch {
+      parsed = null;
+    }
+    if (res.status < 200 || res.status >= 300) throw toApiError(res.status, parsed);
+    return parsed as T;
+  }
+
+  private sendXhr(path: string, body: Blob, opts: UploadOptions): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      if (opts.signal?.aborted) {
+        reject(new ApiError(0, 'ABORTED', 'Cancelled.'));
+        return;
+      }
+      const xhr = this.createXhr();
+      xhr.open('POST', this.url(path, opts.query));
+      xhr.setRequestHeader('accept', 'application/json');
+      xhr.setRequestHeader('content-type', opts.contentType ?? 'application/octet-stream');
+      if (this.accessToken) xhr.setRequestHeader('authorization', `Bearer ${this.accessToken}`);
+      xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.lengthComputable ? e.total : body.size);
+      const abort = () => xhr.abort();
+      opts.signal?.addEventListener('abort', abort, { once: true });
+      const done = () => opts.signal?.removeEventListener('abort', abort);
+      xhr.onload = () => {
+        done();
+        resolve({ status: xhr.status, text: xhr.responseText });
+      };
+      xhr.onerror = () => {
+        done();
+        reject(asApiError(new TypeError('network')));
+      };
+      xhr.onabort = () => {
+        done();
+        reject(new ApiError(0, 'ABORTED', 'Cancelled.'));
+      };
+      xhr.send(body);
+    });
   }
 
   private url(path: string, query?: Query): string {

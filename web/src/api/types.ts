@@ -229,3 +229,178 @@ export interface Suppression {
   expires_at: string | null;
   active: boolean;
 }
+
+/** Traffic explorer (/network-traffic): buckets and top talkers of the same filtered range as the flows. */
+export interface TrafficBucket {
+  t: string;
+  bytes: number;
+  packets: number;
+  flows: number;
+}
+
+export interface TrafficSeries {
+  bucket_seconds: number;
+  items: TrafficBucket[];
+}
+
+export interface TopTalker {
+  device_id: number | null;
+  ip: string;
+  bytes: number;
+  packets: number;
+  flows: number;
+}
+
+export const VULN_STATUSES = ['open', 'mitigated', 'accepted', 'false_positive'] as const;
+export type VulnStatus = (typeof VULN_STATUSES)[number];
+export const VULN_SEVERITIES = ['critical', 'high', 'medium', 'low', 'none'] as const;
+export const VULN_SORTS = ['cvss', 'epss', 'published', 'modified', 'cve_id'] as const;
+export type VulnSort = (typeof VULN_SORTS)[number];
+
+export interface Vulnerability {
+  cve_id: string;
+  description: string | null;
+  severity: string | null;
+  cvss_score: number | null;
+  cvss_v3_score: number | null;
+  cvss_v3_vector: string | null;
+  cvss_v2_score: number | null;
+  cvss_v2_vector: string | null;
+  published: string | null;
+  modified: string | null;
+  kev: boolean;
+  kev_date_added: string | null;
+  kev_due_date: string | null;
+  kev_ransomware: boolean | null;
+  epss: number | null;
+  epss_percentile: number | null;
+  affected_devices: number;
+}
+
+export interface VulnMatch {
+  matched_cpe: string;
+  possible: boolean;
+  status: VulnStatus;
+  status_note: string | null;
+  status_changed_by: string | null;
+  status_changed_at: string | null;
+  still_matches: boolean;
+  explanation: string | null;
+  first_seen: string;
+  updated_at: string;
+}
+
+export interface AffectedDevice extends VulnMatch {
+  device_id: number;
+  mac: string | null;
+  hostname: string | null;
+  vendor: string | null;
+  model: string | null;
+}
+
+export interface VulnerabilityDetail extends Vulnerability {
+  configurations: unknown[];
+  references: string[];
+  affected: AffectedDevice[];
+}
+
+export const ML_TASKS = ['device_type', 'anomaly', 'threat'] as const;
+export type MlTask = (typeof ML_TASKS)[number];
+export type ModelStatus = 'candidate' | 'production' | 'archived';
+
+export interface MlModel {
+  id: string;
+  task: MlTask;
+  algorithm: string;
+  version: number;
+  status: ModelStatus;
+  traffic_share: number;
+  shadow: boolean;
+  feature_set: { name: string; version: number };
+  checksum: string;
+  created_at: string;
+  promoted_at: string | null;
+}
+
+export interface MlModelDetail extends MlModel {
+  params: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  training_summary: Record<string, unknown>;
+  artifact_path: string;
+}
+
+export interface ModelWindow {
+  id: number;
+  model_id: string;
+  window_start: string;
+  window_end: string;
+  predictions: number;
+  latency_p50_ms: number | null;
+  latency_p99_ms: number | null;
+  drift: Record<string, number>;
+  accuracy: number | null;
+  labelled: number;
+}
+
+export type JobStatus = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed';
+
+/** GET /jobs/:queue/:id */
+export interface Job {
+  id: string;
+  queue: string;
+  name: string;
+  status: JobStatus;
+  /** Percent done, 0..100. */
+  progress: number;
+  stage: string | null;
+  attempts_made: number;
+  result: unknown;
+  error: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface UploadAccepted {
+  job_id: string;
+  queue: string;
+  name: string;
+  bytes: number;
+  format: string;
+}
+
+export const SOURCE_KINDS = ['netflow', 'live', 'watch'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export interface Source {
+  id: string;
+  kind: string;
+  name: string;
+  config: Record<string, unknown>;
+  status: string;
+  last_error: string | null;
+  stats: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export const DESTINATION_KINDS = ['domain', 'endpoint', 'protocol'] as const;
+export type DestinationKind = (typeof DESTINATION_KINDS)[number];
+
+export interface DestinationEntry {
+  id: number | string;
+  kind: DestinationKind;
+  value: string;
+  source: 'learned' | 'user';
+  count: number;
+  first_seen: string | null;
+  last_seen: string | null;
+}
+
+export interface DestinationProfile {
+  device_id: number;
+  status: 'learning' | 'enforcing';
+  learning_hours?: number;
+  learning_started?: string | null;
+  learning_until: string | null;
+  entries: DestinationEntry[];
+}

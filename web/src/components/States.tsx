@@ -24,6 +24,7 @@ const friendly: Record<string, string> = {
   FORBIDDEN: 'Your role does not allow this.',
   NETWORK: 'Cannot reach the server.',
   RATE_LIMITED: 'Too many requests; wait a moment.',
+  ROUTE_RATE_LIMITED: 'Too many requests of this kind; wait a moment.',
   DATABASE_UNAVAILABLE: 'The database is unavailable; retry shortly.',
 };
 

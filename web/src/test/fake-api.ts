@@ -1,4 +1,4 @@
-import { ApiClient, type Role, type TokenPair } from '../api/client';
+import { ApiClient, type ClientOptions, type Role, type TokenPair } from '../api/client';
 
 export interface Call {
   method: string;
@@ -58,9 +58,51 @@ export class MemoryStorage {
 }
 
 /** A client already logged in as `role`, answering other requests with `handler`. */
-export async function loggedInClient(role: Role, handler: Handler) {
+export async function loggedInClient(role: Role, handler: Handler, opts: Partial<ClientOptions> = {}) {
   const f = fakeFetch((c) => (c.path === '/auth/login' ? json(200, pair(1, role)) : handler(c)));
-  const client = new ApiClient({ fetch: f.fetch, storage: new MemoryStorage() });
+  const client = new ApiClient({ fetch: f.fetch, storage: new MemoryStorage(), ...opts });
   await client.login('someone', 'password-password');
   return { client, calls: f.calls };
 }
+
+/** A stand-in for the browser's XMLHttpRequest (uploads): the test drives progress and the answer. */
+export class FakeXhr {
+  static sent: FakeXhr[] = [];
+  method = '';
+  url = '';
+  headers: Record<string, string> = {};
+  body: unknown = null;
+  status = 0;
+  responseText = '';
+  upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null } =
+    {
+      onprogress: null,
+    };
+  onload: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onabort: (() => void) | null = null;
+  open(method: string, url: string) {
+    this.method = method;
+    this.url = url;
+  }
+  setRequestHeader(k: string, v: string) {
+    this.headers[k.toLowerCase()] = v;
+  }
+  send(body: Blob) {
+    this.body = body;
+    FakeXhr.sent.push(this);
+  }
+  abort() {
+    this.onabort?.();
+  }
+  progress(loaded: number, total: number) {
+    this.upload.onprogress?.({ loaded, total, lengthComputable: true });
+  }
+  respond(status: number, body: unknown) {
+    this.status = status;
+    this.responseText = JSON.stringify(body);
+    this.onload?.();
+  }
+}
+
+export const fakeXhrFactory = () => new FakeXhr();

@@ -1,49 +1,20 @@
 import { useCallback, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { asApiError } from '../../api/client';
-import type { Alert, AlertDetail as Detail, Flow, Suppression } from '../../api/types';
+import type { Alert, AlertDetail as Detail, Suppression } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
-import { DataTable, type Column } from '../../components/DataTable';
+import { DataTable } from '../../components/DataTable';
 import { PageHeader, pageStyles } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
-import { formatBytes, formatDateTime, formatInt, humanize } from '../../format';
+import { formatDateTime, formatInt, humanize } from '../../format';
 import { useResource } from '../../hooks/useResource';
 import { useLiveEvents } from '../../live';
 import styles from '../Inventory.module.css';
 import { errorText, SeverityBadge } from '../Section';
+import { flowColumns } from '../traffic/flows';
 import { STATUS_ACTIONS } from './Alerts';
 
-const flowColumns: Column<Flow>[] = [
-  { key: 'ts_start', header: 'Start', render: (f) => formatDateTime(f.ts_start) },
-  {
-    key: 'src',
-    header: 'Source',
-    render: (f) => (
-      <span className={styles.mono}>{`${f.src_ip}${f.src_port === null ? '' : `:${f.src_port}`}`}</span>
-    ),
-  },
-  {
-    key: 'dst',
-    header: 'Destination',
-    render: (f) => (
-      <span className={styles.mono}>{`${f.dst_ip}${f.dst_port === null ? '' : `:${f.dst_port}`}`}</span>
-    ),
-  },
-  { key: 'proto', header: 'Proto', numeric: true },
-  { key: 'app_proto', header: 'App' },
-  { key: 'conn_state', header: 'State' },
-  {
-    key: 'bytes',
-    header: 'Bytes out / in',
-    numeric: true,
-    render: (f) => `${formatBytes(f.bytes_out)} / ${formatBytes(f.bytes_in)}`,
-  },
-  {
-    key: 'community_id',
-    header: 'Community ID',
-    render: (f) => <span className={styles.mono}>{f.community_id ?? '—'}</span>,
-  },
-];
+const alertFlowColumns = flowColumns({ state: true, communityId: true });
 
 /** An evidence value as text: scalars as they are, lists and objects as indented JSON. */
 function evidenceText(v: unknown): string {
@@ -232,7 +203,7 @@ export default function AlertDetail() {
         ) : (
           <DataTable
             rows={a.flows}
-            columns={flowColumns}
+            columns={alertFlowColumns}
             caption="Flows behind this alert"
             hideCaption
             rowKey={(f) => String(f.id)}

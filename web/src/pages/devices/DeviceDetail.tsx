@@ -13,10 +13,12 @@ import { useApi, useAuth, hasRole } from '../../auth';
 import { DataTable, type Column } from '../../components/DataTable';
 import { PageHeader, pageStyles } from '../../components/Page';
 import { ErrorState, Loading } from '../../components/States';
-import { formatBytes, formatDateTime, formatInt } from '../../format';
+import { formatDateTime, formatInt } from '../../format';
 import { useResource } from '../../hooks/useResource';
 import styles from '../Inventory.module.css';
 import { errorText, Section, SeverityBadge } from '../Section';
+import { flowColumns } from '../traffic/flows';
+import { DestinationProfile } from './DestinationProfile';
 import { deviceName, formatRisk } from './Devices';
 
 const TrafficChart = lazy(() => import('./TrafficChart'));
@@ -30,35 +32,7 @@ function activityRange(d: Detail): { from: string; to: string } {
   return { from: new Date(first).toISOString(), to: new Date(last).toISOString() };
 }
 
-const flowColumns: Column<Flow>[] = [
-  { key: 'ts_start', header: 'Start', render: (f) => formatDateTime(f.ts_start) },
-  {
-    key: 'src',
-    header: 'Source',
-    render: (f) => (
-      <span className={styles.mono}>{`${f.src_ip}${f.src_port === null ? '' : `:${f.src_port}`}`}</span>
-    ),
-  },
-  {
-    key: 'dst',
-    header: 'Destination',
-    render: (f) => (
-      <span className={styles.mono}>{`${f.dst_ip}${f.dst_port === null ? '' : `:${f.dst_port}`}`}</span>
-    ),
-  },
-  { key: 'app_proto', header: 'App' },
-  {
-    key: 'name',
-    header: 'Name',
-    render: (f) => f.sni ?? f.http_host ?? f.dns_query ?? '—',
-  },
-  {
-    key: 'bytes',
-    header: 'Bytes out / in',
-    numeric: true,
-    render: (f) => `${formatBytes(f.bytes_out)} / ${formatBytes(f.bytes_in)}`,
-  },
-];
+const deviceFlowColumns = flowColumns();
 
 export const alertColumns: Column<Alert>[] = [
   { key: 'severity', header: 'Severity', render: (a) => <SeverityBadge severity={a.severity} /> },
@@ -339,13 +313,14 @@ function DeviceView({
         {(p) => (
           <DataTable
             rows={p.items}
-            columns={flowColumns}
+            columns={deviceFlowColumns}
             caption="Recent flows"
             hideCaption
             rowKey={(f) => String(f.id)}
           />
         )}
       </Section>
+      <DestinationProfile deviceId={d.id} />
       <Section<Page<Alert>>
         id="alerts-title"
         title="Alerts"
