@@ -6,6 +6,7 @@ import { isMlError } from './errors.js';
 import { GradientBoostingClassifier } from './gradient-boosting.js';
 import { takeInt32, takeRows, fromRows } from './matrix.js';
 import { RandomForestClassifier } from './random-forest.js';
+import { Rng } from './random.js';
 import { iris } from './test-support/iris.js';
 import { blobs, moons, xor } from './test-support/synthetic.js';
 
@@ -112,6 +113,44 @@ describe('GradientBoostingClassifier', () => {
     expect(Array.from(back.featureImportances())).toEqual(Array.from(a.featureImportances()));
     const p = a.predictProba(X);
     for (let r = 0; r < 150; r++) expect(p[3 * r]! + p[3 * r + 1]! + p[3 * r + 2]!).toBeCloseTo(1, 5);
+  });
+
+  it('grows the same trees from the sparse and the dense histogram layouts (one-hot, constant, subsampled)', () => {
+    // Flow-like features: 6 one-hot columns, 2 mostly-zero counts, a constant, 2 dense noise columns.
+    const rng = new Rng(12);
+    const n = 1500;
+    const nCols = 11;
+    const data = new Float64Array(n * nCols);
+    const y = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      const cat = rng.int(6);
+      const o = r * nCols;
+      data[o + cat] = 1;
+      data[o + 6] = rng.float() < 0.85 ? 0 : Math.round(rng.uniform(1, 5000));
+      data[o + 7] = rng.float() < 0.9 ? 0 : rng.int(40);
+      data[o + 8] = 7;
+      data[o + 9] = rng.normal();
+      data[o + 10] = rng.normal();
+      const score =
+        (cat === 2 || cat === 4 ? 1.5 : -0.5) + ((data[o + 6] as number) > 2500 ? 1 : 0) + 0.3 * rng.normal();
+      y[r] = score > 0.5 ? 1 : cat === 5 ? 2 : 0;
+    }
+    const X = { data, nRows: n, nCols };
+    for (const opts of [
+      { nEstimators: 25, maxDepth: 4, seed: 3 },
+      { nEstimators: 25, maxDepth: 4, seed: 3, subsample: 0.7, colsampleByTree: 0.6 },
+    ]) {
+      const fit = (histogramLayout: 'auto' | 'dense' | 'sparse') =>
+        new GradientBoostingClassifier(opts).fit(X, y, { histogramLayout });
+      const [dense, sparse, auto] = [fit('dense'), fit('sparse'), fit('auto')];
+      const pd = dense.predictProba(X);
+      const ps = sparse.predictProba(X);
+      for (let i = 0; i < pd.length; i++) expect(Math.abs(pd[i]! - ps[i]!)).toBeLessThan(1e-5);
+      expect(Array.from(sparse.predict(X))).toEqual(Array.from(dense.predict(X)));
+      // This set is mostly zeros: 'auto' picks the sparse layout.
+      expect(JSON.stringify(auto.toJSON())).toBe(JSON.stringify(sparse.toJSON()));
+      expect(accuracy(y, sparse.predict(X))).toBeGreaterThan(0.85);
+    }
   });
 
   it('rejects bad input with stable codes', () => {

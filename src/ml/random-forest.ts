@@ -2,7 +2,9 @@
  * Random forest classifier with scikit-learn's options and semantics: bootstrap samples (as integer sample
  * weights), per-node feature sampling (`maxFeatures`), class weights, out-of-bag score and impurity-based
  * importances. Trees are CART on quantile bins (≤ `maxBins` per feature; exact CART whenever a feature has
- * at most that many distinct values). predictProba averages the trees' leaf class distributions.
+ * at most that many distinct values). predictProba averages the trees' leaf class distributions, through a
+ * PackedForest compiled from the trees at fit, or on a loaded model's first predict (the same probabilities
+ * as walking the trees, bit for bit; the saved format is unchanged).
  */
 import { binColumnMajor, fitBinEdges, MAX_BINS } from './binning.js';
 import { MlError } from './errors.js';
@@ -21,13 +23,8 @@ import {
   type ModelEnvelope,
 } from './serialize.js';
 import { buildCart } from './tree/cart.js';
-import {
-  accumulateTree,
-  treeFromJson,
-  treeToJson,
-  type FlatTree,
-  type FlatTreeJson,
-} from './tree/flat-tree.js';
+import { treeFromJson, treeToJson, type FlatTree, type FlatTreeJson } from './tree/flat-tree.js';
+import { PackedForest } from './tree/packed-forest.js';
 import {
   assertColumns,
   assertIntParam,
@@ -84,6 +81,8 @@ export interface RandomForestData {
 export class RandomForestClassifier {
   readonly params: RandomForestParams;
   private trees: FlatTree[] = [];
+  /** The trees compiled for inference: built at the end of fit, or on the first predict of a loaded model. */
+  private packed: PackedForest | null = null;
   private classes_: Int32Array | null = null;
   private nFeatures = 0;
   private importances: Float64Array | null = null;
@@ -215,6 +214,7 @@ export class RandomForestClassifier {
     if (total > 0) for (let c = 0; c < nCols; c++) imp[c] = (imp[c] as number) / total;
 
     this.trees = trees;
+    this.packed = PackedForest.fromTrees(trees);
     this.classes_ = classes;
     this.nFeatures = nCols;
     this.importances = imp;
@@ -230,7 +230,8 @@ export class RandomForestClassifier {
     assertColumns(X, this.nFeatures);
     const K = classes.length;
     const acc = new Float64Array(X.nRows * K);
-    for (const t of this.trees) accumulateTree(t, X, acc);
+    this.packed ??= PackedForest.fromTrees(this.trees);
+    this.packed.accumulate(X, acc);
     const out = new Float32Array(X.nRows * K);
     const inv = 1 / this.trees.length;
     for (let i = 0; i < acc.length; i++) out[i] = (acc[i] as number) * inv;
