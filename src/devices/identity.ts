@@ -2,9 +2,11 @@
  * Identity resolution for randomized MACs: a device that shows up behind a new locally administered MAC is
  * the device that announced the same DHCP client id, DHCP host name or mDNS host name before (not a generic
  * name such as "android" or "localhost", and not a name several devices share), provided the earlier device
- * went quiet before the new MAC appeared (a rotation, not two devices at once). It is merged into that
+ * went quiet before the new MAC appeared (a rotation, not two devices at once; a shared DHCP client id needs
+ * no such proof, since no two devices share one). It is merged into that
  * device, which takes the new MAC as its current one (the old MAC stays as a `mac_alias` signal), so later
- * traffic lands on the same row and the rotation raises no new-device event or alert.
+ * traffic lands on the same row and the rotation raises no new-device event or alert. Late traffic of an
+ * old MAC (a flow that ends after the rotation) is folded back into the device through that alias.
  */
 import { sql } from 'drizzle-orm';
 import type { NewDevice } from '../ingest/writer.js';
@@ -107,6 +109,19 @@ export async function resolveRandomizedMacs(
 }
 
 async function resolveOne(tx: Tx, d: NewDevice, slackMs: number): Promise<IdentityMerge | null> {
+  // A MAC this device used before its last rotation: late traffic of the old MAC (flows that end after the
+  // rotation, answers still in flight) belongs to the device it rotated away from.
+  const [alias] = await queryRows<{ id: number }>(
+    tx,
+    sql`SELECT s.device_id::int8 AS id FROM device_signals s JOIN devices o ON o.id = s.device_id
+        WHERE s.kind = 'mac_alias' AND s.value = ${d.mac} AND o.id <> ${d.id} AND o.merged_into IS NULL
+        ORDER BY s.last_seen DESC LIMIT 1`,
+  );
+  if (alias) {
+    const into = Number(alias.id);
+    await mergeDevices(tx, d.id, into);
+    return { from: d.id, into, mac: d.mac as string, via: { kind: 'mac_alias', value: d.mac as string } };
+  }
   const mine = await queryRows<{ kind: string; value: string; first_seen: string }>(
     tx,
     sql`SELECT s.kind, s.value, d.first_seen::text AS first_seen FROM device_signals s JOIN devices d ON d.id = s.device_id
@@ -131,7 +146,10 @@ async function resolveOne(tx: Tx, d: NewDevice, slackMs: number): Promise<Identi
       const ids = [...new Set(cands.map((c) => Number(c.id)))];
       if (ids.length !== 1) continue; // none, or shared by several devices: not an identity
       const c = cands[0] as Cand;
-      if (new Date(c.last_seen).getTime() > firstSeen + slackMs) continue; // both active at once
+      // Both active at once: two devices, unless the DHCP client id (a DUID or similar, never the MAC)
+      // ties them: a device keeps its DUID across rotations, two devices never share one, and traffic of
+      // a connection opened before the rotation can keep the earlier row "seen" for a while after it.
+      if (kind !== 'dhcp_client_id' && new Date(c.last_seen).getTime() > firstSeen + slackMs) continue;
       const into = ids[0] as number;
       const [old] = await queryRows<{ mac: string | null }>(
         tx,

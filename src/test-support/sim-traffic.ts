@@ -28,14 +28,16 @@ export interface SimTrafficOptions {
 export function simulateTraffic(o: SimTrafficOptions): { net: DemoNetwork; batches: SimBatch[] } {
   const net = createDemoNetwork({ seed: o.seed, startMs: o.startMs });
   o.setup?.(net);
-  const macs = o.keep
-    ? new Set(
-        net
-          .devices()
-          .filter((d) => o.keep?.includes(d.id))
-          .flatMap((d) => d.macs),
-      )
-    : null;
+  // The kept devices' MACs, read again for every batch: a rotating randomized MAC adds new ones.
+  const keptMacs = () =>
+    o.keep
+      ? new Set(
+          net
+            .devices()
+            .filter((d) => o.keep?.includes(d.id))
+            .flatMap((d) => d.macs),
+        )
+      : null;
   const pipe = new PacketPipeline();
   const batchMs = (o.batchMinutes ?? 10) * 60_000;
   const end = o.startMs + o.hours * 3_600_000;
@@ -47,6 +49,7 @@ export function simulateTraffic(o: SimTrafficOptions): { net: DemoNetwork; batch
       pipe.advance(m * 1000);
     }
     const items = until === end ? [...pipe.take(), ...pipe.finish()] : pipe.take();
+    const macs = keptMacs();
     batches.push({
       untilMs: until,
       items: macs
