@@ -13,7 +13,8 @@ import { ModelRegistry } from '../ml/registry/registry.js';
 import type { SourceItem } from '../sources/types.js';
 import { queryRows, type Store } from '../store/db.js';
 import { bearer, makeStack, stackKinds, type Stack } from '../test-support/api.js';
-import { hasSharedData, SHARED_DATA, storeEngines } from '../test-support/services.js';
+import { dropSchema, hasSharedData, SHARED_DATA, storeEngines } from '../test-support/services.js';
+import { simulateTraffic } from '../test-support/sim-traffic.js';
 import { classifyCapture } from './classify.js';
 import { LabelsError, loadLabelledSamples, readLabels } from './labels.js';
 import { loadDeviceTypeModel, registerTrained, trainFromLabels } from './model-store.js';
@@ -95,6 +96,85 @@ describe.each(await storeEngines())('randomized MAC merging ($name)', (engine) =
       [],
     );
     expect((await queryRows(store.db, sql`SELECT id FROM devices`)).length).toBe(2);
+  });
+
+  it('keeps a simulated phone rotating its MAC every ~35 minutes for 14 hours as one device', async () => {
+    // The demo network's phone through the real decoders and flow table: connections opened before a
+    // rotation outlive it, and answers to the old MAC arrive after the new one appeared.
+    const { net, batches } = simulateTraffic({
+      seed: 5,
+      startMs: Date.parse('2026-03-02T00:00:00Z'),
+      hours: 14,
+      batchMinutes: 10,
+      keep: ['phone-iphone'],
+    });
+    const phone = net.devices().find((d) => d.id === 'phone-iphone');
+    expect(phone?.macs.length).toBeGreaterThan(15);
+    const writer = new IngestWriter(store);
+    const bus = { publish: async () => 1 } as unknown as Parameters<typeof afterIngestBatch>[0]['bus'];
+    const fresh: string[] = [];
+    for (const b of batches) {
+      const res = await afterIngestBatch({ store, bus }, b.items, await writer.write(b.items));
+      fresh.push(...res.map((d) => d.mac ?? ''));
+    }
+    const macs = new Set(phone?.macs);
+    expect(fresh.filter((m) => macs.has(m))).toHaveLength(1);
+    const rows = await queryRows<{ id: number; aliases: number }>(
+      store.db,
+      sql`SELECT d.id::int8 AS id, (SELECT count(*)::int8 FROM device_signals s
+            WHERE s.device_id = d.id AND s.kind = 'mac_alias') AS aliases
+          FROM devices d WHERE d.mac = ANY(${sql.param([...macs])}::text[])`,
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.aliases)).toBe((phone?.macs.length ?? 0) - 1);
+  });
+});
+
+describe.each(await storeEngines())('UPnP device descriptions ($name)', (engine) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await engine.open();
+    await store.migrate();
+    configureIdentification({ useModel: false });
+  });
+  afterAll(async () => {
+    await dropSchema(store);
+    await store.close();
+  });
+
+  it('takes maker, model and firmware from a served description, and infers the CPEs from them', async () => {
+    // Two simulated hours of the demo camera: its description (upnpdevicedesc.xml) is fetched over HTTP by
+    // the home server, decoded from the packets, and stored as signals of the camera.
+    const { batches } = simulateTraffic({
+      seed: 5,
+      startMs: Date.parse('2026-11-20T10:00:00Z'),
+      hours: 2,
+      batchMinutes: 30,
+      keep: ['cam-hikvision'],
+    });
+    const writer = new IngestWriter(store);
+    const bus = { publish: async () => 1 } as unknown as Parameters<typeof afterIngestBatch>[0]['bus'];
+    for (const b of batches) await afterIngestBatch({ store, bus }, b.items, await writer.write(b.items));
+    const [cam] = await queryRows<{ id: number }>(
+      store.db,
+      sql`SELECT d.id::int8 AS id FROM devices d JOIN device_signals s ON s.device_id = d.id
+          WHERE s.kind = 'upnp_model' LIMIT 1`,
+    );
+    expect(cam).toBeDefined();
+    const id = Number(cam?.id);
+    await identifyDevices({ store, bus: null }, [id]);
+    const [d] = await queryRows<{
+      vendor: string;
+      model: string;
+      firmware: string;
+      cpe23: string[];
+      evidence: { text: string }[];
+    }>(store.db, sql`SELECT vendor, model, firmware, cpe23, evidence FROM devices WHERE id = ${id}`);
+    expect(d).toMatchObject({ model: 'DS-2CD2143G0-I', firmware: 'V5.5.82' });
+    expect(d?.cpe23).toContain('cpe:2.3:o:hikvision:ds-2cd2143g0-i_firmware:5.5.82:*:*:*:*:*:*:*');
+    expect(d?.evidence.map((e) => e.text)).toContainEqual(
+      expect.stringContaining("UPnP device description: manufacturer 'Hikvision', model 'DS-2CD2143G0-I'"),
+    );
   });
 });
 
