@@ -17,7 +17,7 @@
 import type { Services } from '../../api/context.js';
 import { raiseAlert } from '../../alerts/service.js';
 import type { Config } from '../../config.js';
-import type { RollupWindow } from '../../ml/features/rollup-window.js';
+import { emptyRollupWindow, type RollupWindow } from '../../ml/features/rollup-window.js';
 import type { IsolationForest } from '../../ml/isolation-forest.js';
 import type { LstmAutoencoder, SequenceSet } from '../../ml/lstm/autoencoder.js';
 import { withChecksum } from '../../ml/serialize.js';
@@ -530,7 +530,7 @@ async function scoreType(
       g.fromMs + (lastSlot - steps + 1) * W,
       windowStart.getTime() + W,
     ) ?? {
-      ...emptyWindow(m.deviceId, windowStart),
+      ...emptyRollupWindow(m.deviceId, windowStart),
     };
     anomalies++;
     await raiseBaselineAlert(deps, settings, {
@@ -575,24 +575,6 @@ function busiestWindow(windows: readonly RollupWindow[], fromMs: number, toMs: n
     if (!best || w.packetsOut + w.packetsIn > best.packetsOut + best.packetsIn) best = w;
   }
   return best;
-}
-
-function emptyWindow(deviceId: number, windowStart: Date): RollupWindow {
-  return {
-    deviceId,
-    windowStart,
-    activeMinutes: 0,
-    bytesOut: 0,
-    bytesIn: 0,
-    packetsOut: 0,
-    packetsIn: 0,
-    flows: 0,
-    maxDistinctPeers: 0,
-    maxDistinctPorts: 0,
-    dnsQueries: 0,
-    dnsFailures: 0,
-    synNoAck: 0,
-  };
 }
 
 async function fitTypes(

@@ -1,6 +1,7 @@
 /**
  * Database access of the baselines: rollup minutes → windows, the network clock, fitted models.
  */
+import { ROLLUP_MINUTE_COLUMNS } from '../../store/rollup-minutes.js';
 import { and, gte, inArray, lt, sql } from 'drizzle-orm';
 import {
   aggregateRollupWindows,
@@ -35,20 +36,7 @@ export async function loadWindows(
   const out = new Map<number, RollupWindow[]>();
   if (deviceIds.length === 0 || from >= to) return out;
   const rows: RollupMinute[] = await db
-    .select({
-      deviceId: trafficRollups.deviceId,
-      minute: trafficRollups.minute,
-      bytesOut: trafficRollups.bytesOut,
-      bytesIn: trafficRollups.bytesIn,
-      packetsOut: trafficRollups.packetsOut,
-      packetsIn: trafficRollups.packetsIn,
-      flows: trafficRollups.flows,
-      distinctPeers: trafficRollups.distinctPeers,
-      distinctPorts: trafficRollups.distinctPorts,
-      dnsQueries: trafficRollups.dnsQueries,
-      dnsFailures: trafficRollups.dnsFailures,
-      synNoAck: trafficRollups.synNoAck,
-    })
+    .select(ROLLUP_MINUTE_COLUMNS)
     .from(trafficRollups)
     .where(
       and(

@@ -44,6 +44,25 @@ export interface RollupWindow {
 
 export const DEFAULT_WINDOW_MINUTES = 5;
 
+/** A window with no traffic (a quiet stretch is a window too). */
+export function emptyRollupWindow(deviceId: number, windowStart: Date): RollupWindow {
+  return {
+    deviceId,
+    windowStart,
+    activeMinutes: 0,
+    bytesOut: 0,
+    bytesIn: 0,
+    packetsOut: 0,
+    packetsIn: 0,
+    flows: 0,
+    maxDistinctPeers: 0,
+    maxDistinctPorts: 0,
+    dnsQueries: 0,
+    dnsFailures: 0,
+    synNoAck: 0,
+  };
+}
+
 const FIELDS = [
   ['bytes_out', 'bytesOut', 'bytes sent by the device in the window'],
   ['bytes_in', 'bytesIn', 'bytes received by the device in the window'],
@@ -102,21 +121,7 @@ export function aggregateRollupWindows(
     const key = `${r.deviceId}:${start.getTime()}`;
     let w = windows.get(key);
     if (!w) {
-      w = {
-        deviceId: r.deviceId,
-        windowStart: start,
-        activeMinutes: 0,
-        bytesOut: 0,
-        bytesIn: 0,
-        packetsOut: 0,
-        packetsIn: 0,
-        flows: 0,
-        maxDistinctPeers: 0,
-        maxDistinctPorts: 0,
-        dnsQueries: 0,
-        dnsFailures: 0,
-        synNoAck: 0,
-      };
+      w = emptyRollupWindow(r.deviceId, start);
       windows.set(key, w);
     }
     w.activeMinutes++;

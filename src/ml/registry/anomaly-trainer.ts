@@ -4,6 +4,7 @@
  * earliest 80% of the windows scores the latest 20%, and the share flagged there (against the training
  * share) tells whether the threshold generalises. The registered model is then fitted on every window.
  */
+import { ROLLUP_MINUTE_COLUMNS } from '../../store/rollup-minutes.js';
 import { and, desc, gte, lt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { trafficRollups } from '../../store/schema.js';
@@ -80,20 +81,7 @@ export const anomalyTrainer: Trainer = {
     if (dataset.since) conds.push(gte(trafficRollups.minute, new Date(dataset.since)));
     if (dataset.until) conds.push(lt(trafficRollups.minute, new Date(dataset.until)));
     const rows: RollupMinute[] = await ctx.db
-      .select({
-        deviceId: trafficRollups.deviceId,
-        minute: trafficRollups.minute,
-        bytesOut: trafficRollups.bytesOut,
-        bytesIn: trafficRollups.bytesIn,
-        packetsOut: trafficRollups.packetsOut,
-        packetsIn: trafficRollups.packetsIn,
-        flows: trafficRollups.flows,
-        distinctPeers: trafficRollups.distinctPeers,
-        distinctPorts: trafficRollups.distinctPorts,
-        dnsQueries: trafficRollups.dnsQueries,
-        dnsFailures: trafficRollups.dnsFailures,
-        synNoAck: trafficRollups.synNoAck,
-      })
+      .select(ROLLUP_MINUTE_COLUMNS)
       .from(trafficRollups)
       .where(conds.length ? and(...conds) : undefined)
       .orderBy(desc(trafficRollups.minute))
