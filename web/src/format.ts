@@ -1,5 +1,7 @@
 /** Display helpers: every value from the network becomes plain text. */
 
+import type { ApiError } from './api/client';
+
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
@@ -87,3 +89,6 @@ export const deviceLabel = (d: {
   mac: string | null;
   device_id: number;
 }): string => d.hostname ?? (d.vendor && d.mac ? `${d.vendor} ${d.mac}` : (d.mac ?? `device ${d.device_id}`));
+
+/** An API error as one line: its message and code. */
+export const errorText = (e: ApiError): string => `${e.message} (${e.code})`;

@@ -20,7 +20,7 @@ export interface SortState {
   onSort(key: string): void;
 }
 
-interface Props<T> {
+export interface DataTableProps<T> {
   rows: T[];
   columns: Column<T>[];
   caption: string;
@@ -46,7 +46,15 @@ function Header<T>({ c, sort }: { c: Column<T>; sort?: SortState }) {
   );
 }
 
-export function DataTable<T>({ rows, columns, caption, hideCaption, rowKey, rowClassName, sort }: Props<T>) {
+export function DataTable<T>({
+  rows,
+  columns,
+  caption,
+  hideCaption,
+  rowKey,
+  rowClassName,
+  sort,
+}: DataTableProps<T>) {
   return (
     <div className={styles.wrap}>
       <table className={styles.table}>

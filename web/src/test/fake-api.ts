@@ -1,4 +1,5 @@
 import { ApiClient, type ClientOptions, type Role, type TokenPair } from '../api/client';
+import type { Job } from '../api/types';
 
 export interface Call {
   method: string;
@@ -32,6 +33,34 @@ export function fakeFetch(handler: Handler) {
     });
   };
   return { fetch: fetchImpl as typeof fetch, calls };
+}
+
+/**
+ * The answers to polls of one background job: active (with `active`) at the first poll, completed (with
+ * `completed`) from the second on.
+ */
+export function jobPolls(
+  job: Pick<Job, 'id' | 'queue' | 'name'>,
+  active: Partial<Job>,
+  completed: Partial<Job>,
+) {
+  let polls = 0;
+  return () => {
+    polls++;
+    const answer: Job = {
+      ...job,
+      status: 'active',
+      progress: 0,
+      stage: null,
+      attempts_made: 0,
+      result: null,
+      error: null,
+      created_at: '2026-11-20T10:00:00.000Z',
+      finished_at: null,
+      ...(polls === 1 ? active : { status: 'completed', progress: 100, ...completed }),
+    };
+    return json(200, answer);
+  };
 }
 
 export function pair(n: number, role: Role = 'admin', expiresIn = 900): TokenPair {

@@ -1,13 +1,14 @@
-import { useCallback, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { asApiError, type Page, type Role } from '../../api/client';
 import { KEY_ROLES, type ApiKey, type CreatedApiKey } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { DataTable, type Column } from '../../components/DataTable';
+import { Field, FormError, InputField, Options } from '../../components/Form';
 import { pageStyles } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useGet } from '../../hooks/useGet';
 
 function NewKey({ created, onDismiss }: { created: CreatedApiKey; onDismiss(): void }) {
   const [copied, setCopied] = useState(false);
@@ -68,46 +69,33 @@ function CreateKeyForm({ onCreated }: { onCreated(k: CreatedApiKey): void }) {
       <h3 id="create-key-title" className="visually-hidden">
         Create an API key
       </h3>
-      <div className={pageStyles.field}>
-        <label htmlFor="key-name">Name</label>
-        <input
-          id="key-name"
-          required
-          maxLength={128}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-        />
-      </div>
-      <div className={pageStyles.field}>
-        <label htmlFor="key-role">Role</label>
+      <InputField
+        id="key-name"
+        label="Name"
+        required
+        maxLength={128}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <Field id="key-role" label="Role">
         <select id="key-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          {KEY_ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
+          <Options values={KEY_ROLES} text={String} />
         </select>
-      </div>
-      <div className={pageStyles.field}>
-        <label htmlFor="key-days">Expires in days (optional)</label>
-        <input
-          id="key-days"
-          type="number"
-          min={1}
-          max={3650}
-          inputMode="numeric"
-          value={days}
-          onChange={(e) => setDays(e.target.value)}
-        />
-      </div>
+      </Field>
+      <InputField
+        id="key-days"
+        label="Expires in days (optional)"
+        type="number"
+        min={1}
+        max={3650}
+        inputMode="numeric"
+        value={days}
+        onChange={(e) => setDays(e.target.value)}
+      />
       <button type="submit" className="primary" disabled={busy}>
         Create key
       </button>
-      {error ? (
-        <p className={pageStyles.formError} role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
     </form>
   );
 }
@@ -118,11 +106,7 @@ export default function ApiKeys() {
   const isAdmin = hasRole(user, 'admin');
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const load = useCallback(
-    (signal: AbortSignal) => client.get<Page<ApiKey>>('/api-keys', undefined, signal),
-    [client],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<ApiKey>>('/api-keys');
 
   const columns: Column<ApiKey>[] = [
     { key: 'name', header: 'Name' },

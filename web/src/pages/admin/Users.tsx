@@ -1,14 +1,16 @@
-import { useCallback, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { asApiError, type Page } from '../../api/client';
 import { USER_ROLES, type User, type UserRole } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
-import { DataTable, type Column } from '../../components/DataTable';
-import { Pager, pageStyles } from '../../components/Page';
+import type { Column } from '../../components/DataTable';
+import { Field, FormError, InputField, Options } from '../../components/Form';
+import { pageStyles } from '../../components/Page';
+import { PagedTable } from '../../components/PagedTable';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useGet } from '../../hooks/useGet';
 
 function CreateUserForm({ onCreated }: { onCreated(u: User): void }) {
   const client = useApi();
@@ -39,48 +41,35 @@ function CreateUserForm({ onCreated }: { onCreated(u: User): void }) {
       <h2 id="create-user-title" className="visually-hidden">
         Create a user
       </h2>
-      <div className={pageStyles.field}>
-        <label htmlFor="new-username">Username</label>
-        <input
-          id="new-username"
-          required
-          maxLength={64}
-          autoComplete="off"
-          value={username}
-          onChange={(e) => setUsername(e.target.value)}
-        />
-      </div>
-      <div className={pageStyles.field}>
-        <label htmlFor="new-password">Password (12+ characters)</label>
-        <input
-          id="new-password"
-          type="password"
-          required
-          minLength={12}
-          maxLength={1024}
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </div>
-      <div className={pageStyles.field}>
-        <label htmlFor="new-role">Role</label>
+      <InputField
+        id="new-username"
+        label="Username"
+        required
+        maxLength={64}
+        autoComplete="off"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+      />
+      <InputField
+        id="new-password"
+        label="Password (12+ characters)"
+        type="password"
+        required
+        minLength={12}
+        maxLength={1024}
+        autoComplete="new-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <Field id="new-role" label="Role">
         <select id="new-role" value={role} onChange={(e) => setRole(e.target.value as UserRole)}>
-          {USER_ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
+          <Options values={USER_ROLES} text={String} />
         </select>
-      </div>
+      </Field>
       <button type="submit" className="primary" disabled={busy}>
         Create user
       </button>
-      {error ? (
-        <p className={pageStyles.formError} role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
     </form>
   );
 }
@@ -92,11 +81,7 @@ export default function Users() {
   const [params, setParams] = useSearchParams();
   const cursor = params.get('cursor') ?? '';
   const [message, setMessage] = useState<{ text: string; error: boolean } | null>(null);
-  const load = useCallback(
-    (signal: AbortSignal) => client.get<Page<User>>('/users', { limit: 100, cursor }, signal),
-    [client, cursor],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<User>>('/users', { limit: 100, cursor });
 
   const change = async (u: User, patch: Partial<Pick<User, 'role' | 'disabled'>>, done: string) => {
     try {
@@ -122,11 +107,7 @@ export default function Users() {
               void change(u, { role: e.target.value as UserRole }, `${u.username} is now ${e.target.value}.`)
             }
           >
-            {USER_ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
+            <Options values={USER_ROLES} text={String} />
           </select>
         ) : (
           `${u.role}${u.id === me?.id ? ' (you)' : ''}`
@@ -191,21 +172,15 @@ export default function Users() {
       ) : res.data.items.length === 0 ? (
         <Empty title="No users" />
       ) : (
-        <>
-          <DataTable
-            rows={res.data.items}
-            columns={columns}
-            caption="Users"
-            hideCaption
-            rowKey={(u) => u.id}
-          />
-          <Pager
-            hasCursor={cursor !== ''}
-            nextCursor={res.data.next_cursor}
-            onFirst={() => setParams({})}
-            onNext={(c) => setParams({ cursor: c })}
-          />
-        </>
+        <PagedTable
+          rows={res.data.items}
+          columns={columns}
+          caption="Users"
+          rowKey={(u) => u.id}
+          cursor={cursor}
+          nextCursor={res.data.next_cursor}
+          onCursor={(c) => setParams(c ? { cursor: c } : {})}
+        />
       )}
     </section>
   );

@@ -1,16 +1,17 @@
-import { useCallback, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { asApiError } from '../../api/client';
 import type { Alert, AlertDetail as Detail, Suppression } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { DataTable } from '../../components/DataTable';
+import { InputField } from '../../components/Form';
 import { PageHeader, pageStyles } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime, formatInt, humanize } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useAction } from '../../hooks/useAction';
+import { useGet } from '../../hooks/useGet';
 import { useLiveEvents } from '../../live';
 import styles from '../Inventory.module.css';
-import { errorText, SeverityBadge } from '../Section';
+import { FactList, Panel, SeverityBadge, StatusMessage } from '../Section';
 import { flowColumns } from '../traffic/flows';
 import { STATUS_ACTIONS } from './Alerts';
 
@@ -37,19 +38,7 @@ function isoOf(local: string): string | null {
 
 function Actions({ alert, onChanged }: { alert: Alert; onChanged(a: Alert): void }) {
   const client = useApi();
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-
-  const run = async (f: () => Promise<string>) => {
-    setBusy(true);
-    try {
-      setMessage({ ok: true, text: await f() });
-    } catch (err) {
-      setMessage({ ok: false, text: errorText(asApiError(err)) });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, message, setMessage, run } = useAction();
 
   const suppress = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -71,8 +60,7 @@ function Actions({ alert, onChanged }: { alert: Alert; onChanged(a: Alert): void
   };
 
   return (
-    <section className={styles.panel} aria-labelledby="actions-title">
-      <h2 id="actions-title">Actions</h2>
+    <Panel id="actions-title" title="Actions">
       <div className={styles.bulk} role="group" aria-label="Change this alert's status">
         {STATUS_ACTIONS.map((a) => (
           <button
@@ -92,36 +80,21 @@ function Actions({ alert, onChanged }: { alert: Alert; onChanged(a: Alert): void
         ))}
       </div>
       <form className={pageStyles.form} onSubmit={suppress} aria-label="Suppress alerts like this one">
-        <div className={pageStyles.field}>
-          <label htmlFor="sup-reason">Suppression reason</label>
-          <input id="sup-reason" name="reason" maxLength={1000} required />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="sup-expires">Expires (empty: never)</label>
-          <input id="sup-expires" name="expires_at" type="datetime-local" />
-        </div>
+        <InputField id="sup-reason" label="Suppression reason" name="reason" maxLength={1000} required />
+        <InputField id="sup-expires" label="Expires (empty: never)" name="expires_at" type="datetime-local" />
         <button type="submit" disabled={busy}>
           Suppress
         </button>
       </form>
-      {message ? (
-        <p role="status" className={message.ok ? styles.ok : styles.bad}>
-          {message.text}
-        </p>
-      ) : null}
-    </section>
+      <StatusMessage message={message} plain />
+    </Panel>
   );
 }
 
 export default function AlertDetail() {
   const { id = '' } = useParams();
-  const client = useApi();
   const { user } = useAuth();
-  const load = useCallback(
-    (signal: AbortSignal) => client.get<Detail>(`/alerts/${encodeURIComponent(id)}`, undefined, signal),
-    [client, id],
-  );
-  const res = useResource(load);
+  const res = useGet<Detail>(`/alerts/${encodeURIComponent(id)}`);
   const [changed, setChanged] = useState<Alert | null>(null);
   const { reload } = res;
   useLiveEvents(['alert_update'], (e) => {
@@ -148,8 +121,7 @@ export default function AlertDetail() {
         <Link to="/alerts">All alerts</Link>
       </PageHeader>
       <div className={styles.grid}>
-        <section className={styles.panel} aria-labelledby="summary-title">
-          <h2 id="summary-title">Summary</h2>
+        <Panel id="summary-title" title="Summary">
           <dl className={styles.facts}>
             <dt>Severity</dt>
             <dd>
@@ -176,28 +148,19 @@ export default function AlertDetail() {
             <dt>Description</dt>
             <dd>{a.description ?? '—'}</dd>
           </dl>
-        </section>
-        <section className={styles.panel} aria-labelledby="evidence-title">
-          <h2 id="evidence-title">Evidence</h2>
+        </Panel>
+        <Panel id="evidence-title" title="Evidence">
           {evidence.length === 0 ? (
             <p className={styles.muted}>No evidence recorded.</p>
           ) : (
-            <dl className={styles.facts}>
-              {evidence.map(([k, v]) => (
-                <div key={k} style={{ display: 'contents' }}>
-                  <dt>{humanize(k)}</dt>
-                  <dd>
-                    <pre className={styles.pre}>{evidenceText(v)}</pre>
-                  </dd>
-                </div>
-              ))}
-            </dl>
+            <FactList
+              entries={evidence.map(([k, v]) => [k, <pre className={styles.pre}>{evidenceText(v)}</pre>])}
+            />
           )}
-        </section>
+        </Panel>
       </div>
       {hasRole(user, 'analyst') ? <Actions alert={a} onChanged={setChanged} /> : null}
-      <section className={styles.panel} aria-labelledby="flows-title">
-        <h2 id="flows-title">Flows behind this alert</h2>
+      <Panel id="flows-title" title="Flows behind this alert">
         {a.flows.length === 0 ? (
           <Empty title="No stored flows for this alert" />
         ) : (
@@ -209,7 +172,7 @@ export default function AlertDetail() {
             rowKey={(f) => String(f.id)}
           />
         )}
-      </section>
+      </Panel>
     </>
   );
 }

@@ -1,16 +1,20 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
-import { asApiError, type Page } from '../../api/client';
+import { useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router-dom';
+import type { Page } from '../../api/client';
 import { ALERT_STATUSES, SEVERITIES, type Alert, type SettableAlertStatus } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
-import { DataTable, type Column } from '../../components/DataTable';
-import { Pager, PageHeader, pageStyles } from '../../components/Page';
+import type { Column } from '../../components/DataTable';
+import { Field, FilterForm, InputField, Options } from '../../components/Form';
+import { PageHeader } from '../../components/Page';
+import { PagedTable } from '../../components/PagedTable';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime, formatInt, humanize } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useAction } from '../../hooks/useAction';
+import { useGet } from '../../hooks/useGet';
+import { useSearchUpdate, type ParamChange } from '../../hooks/useSearchUpdate';
 import { useLiveEvents, useLiveStatus } from '../../live';
 import styles from '../Inventory.module.css';
-import { errorText, SeverityBadge } from '../Section';
+import { SeverityBadge, StatusMessage } from '../Section';
 
 const PAGE_SIZE = 50;
 const HIGHLIGHT_MS = 4_000;
@@ -32,21 +36,16 @@ export default function Alerts() {
   const { user } = useAuth();
   const canAct = hasRole(user, 'analyst');
   const live = useLiveStatus();
-  const [params, setParams] = useSearchParams();
+  const search = useSearchUpdate();
+  const { params } = search;
   const status = params.get('status') ?? '';
   const severity = params.get('severity') ?? '';
   const kind = params.get('kind') ?? '';
   const cursor = params.get('cursor') ?? '';
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<Page<Alert>>('/alerts', { status, severity, kind, cursor, limit: PAGE_SIZE }, signal),
-    [client, status, severity, kind, cursor],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<Alert>>('/alerts', { status, severity, kind, cursor, limit: PAGE_SIZE });
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const [fresh, setFresh] = useState<ReadonlySet<number>>(new Set());
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, message, run } = useAction();
 
   // Live: new and changed alerts reload the first page at once and are highlighted for a few seconds.
   const timers = useRef(new Set<ReturnType<typeof setTimeout>>());
@@ -74,39 +73,24 @@ export default function Alerts() {
     timers.current.add(t);
   });
 
-  const update = (change: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(change)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (!('cursor' in change)) next.delete('cursor');
-    setParams(next);
+  const update = (change: ParamChange) => {
+    search.update(change);
     setSelected(new Set());
   };
 
-  const applyKind = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    update({ kind: String(new FormData(e.currentTarget).get('kind') ?? '').trim() || null });
-  };
+  const applyKind = (f: FormData) => update({ kind: String(f.get('kind') ?? '').trim() || null });
 
   const items = res.state === 'ready' ? res.data.items : [];
   const visibleSelected = items.filter((a) => selected.has(a.id)).map((a) => a.id);
   const allSelected = items.length > 0 && visibleSelected.length === items.length;
 
-  const bulk = async (to: SettableAlertStatus, label: string) => {
-    setBusy(true);
-    try {
+  const bulk = (to: SettableAlertStatus, label: string) =>
+    run(async () => {
       const r = await client.post<Page<Alert>>('/alerts/bulk', { ids: visibleSelected, status: to });
-      setMessage({ ok: true, text: `${label}: ${r.items.length} alert${r.items.length === 1 ? '' : 's'}.` });
       setSelected(new Set());
       reload();
-    } catch (err) {
-      setMessage({ ok: false, text: errorText(asApiError(err)) });
-    } finally {
-      setBusy(false);
-    }
-  };
+      return `${label}: ${r.items.length} alert${r.items.length === 1 ? '' : 's'}.`;
+    });
 
   const toggle = (id: number) =>
     setSelected((s) => {
@@ -187,19 +171,15 @@ export default function Alerts() {
             ))}
           </div>
         ) : null}
-        <DataTable
+        <PagedTable
           rows={items}
           columns={columns}
           caption="Alerts, most recent first"
-          hideCaption
           rowKey={(a) => String(a.id)}
           rowClassName={(a) => (fresh.has(a.id) ? styles.fresh : undefined)}
-        />
-        <Pager
-          hasCursor={cursor !== ''}
+          cursor={cursor}
           nextCursor={res.data.next_cursor}
-          onFirst={() => update({ cursor: null })}
-          onNext={(c) => update({ cursor: c })}
+          onCursor={(c) => update({ cursor: c })}
         />
       </>
     );
@@ -210,65 +190,40 @@ export default function Alerts() {
         title="Alerts"
         subtitle={live === 'live' ? 'Live: new alerts appear as they are raised' : 'Live feed offline'}
       />
-      <form
+      <FilterForm
         key={kind}
-        className={pageStyles.form}
-        role="search"
-        aria-label="Filter alerts"
-        onSubmit={applyKind}
+        label="Filter alerts"
+        onApply={applyKind}
+        onClear={() => update({ status: null, severity: null, kind: null })}
       >
-        <div className={pageStyles.field}>
-          <label htmlFor="alert-status">Status</label>
+        <Field id="alert-status" label="Status">
           <select
             id="alert-status"
             value={status}
             onChange={(e) => update({ status: e.target.value || null })}
           >
-            <option value="">Any</option>
-            {ALERT_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
+            <Options values={ALERT_STATUSES} any="Any" />
           </select>
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="alert-severity">Severity</label>
+        </Field>
+        <Field id="alert-severity" label="Severity">
           <select
             id="alert-severity"
             value={severity}
             onChange={(e) => update({ severity: e.target.value || null })}
           >
-            <option value="">Any</option>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
+            <Options values={SEVERITIES} any="Any" />
           </select>
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="alert-kind">Kind</label>
-          <input
-            id="alert-kind"
-            name="kind"
-            maxLength={64}
-            placeholder="e.g. port_scan"
-            defaultValue={kind}
-          />
-        </div>
-        <button type="submit" className="primary">
-          Apply filters
-        </button>
-        <button type="button" onClick={() => update({ status: null, severity: null, kind: null })}>
-          Clear
-        </button>
-      </form>
-      {message ? (
-        <p role="status" className={`${styles.message} ${message.ok ? styles.ok : styles.bad}`}>
-          {message.text}
-        </p>
-      ) : null}
+        </Field>
+        <InputField
+          id="alert-kind"
+          label="Kind"
+          name="kind"
+          maxLength={64}
+          placeholder="e.g. port_scan"
+          defaultValue={kind}
+        />
+      </FilterForm>
+      <StatusMessage message={message} />
       {body}
     </>
   );

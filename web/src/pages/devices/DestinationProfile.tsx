@@ -1,5 +1,4 @@
-import { useCallback, useState, type FormEvent } from 'react';
-import { asApiError } from '../../api/client';
+import { useState, type FormEvent } from 'react';
 import {
   DESTINATION_KINDS,
   type DestinationEntry,
@@ -9,12 +8,14 @@ import {
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { DataTable, type Column } from '../../components/DataTable';
+import { Field, InputField, Options } from '../../components/Form';
 import { pageStyles } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime, formatInt, humanize } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useAction } from '../../hooks/useAction';
+import { useGet } from '../../hooks/useGet';
 import styles from '../Inventory.module.css';
-import { errorText } from '../Section';
+import { Panel, StatusMessage } from '../Section';
 
 const PLACEHOLDER: Record<DestinationKind, string> = {
   domain: 'e.g. time.example.com or *.example.com',
@@ -32,27 +33,9 @@ export function DestinationProfile({ deviceId }: { deviceId: number }) {
   const { user } = useAuth();
   const canEdit = hasRole(user, 'analyst');
   const base = `/devices/${deviceId}/destinations`;
-  const load = useCallback(
-    (signal: AbortSignal) => client.get<Profile>(base, undefined, signal),
-    [client, base],
-  );
-  const res = useResource(load);
-  const { reload } = res;
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const res = useGet<Profile>(base);
+  const { busy, message, run } = useAction(res.reload);
   const [kind, setKind] = useState<DestinationKind>('domain');
-  const [busy, setBusy] = useState(false);
-
-  const run = async (f: () => Promise<string>) => {
-    setBusy(true);
-    try {
-      setMessage({ ok: true, text: await f() });
-      reload();
-    } catch (e) {
-      setMessage({ ok: false, text: errorText(asApiError(e)) });
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const add = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -115,11 +98,7 @@ export function DestinationProfile({ deviceId }: { deviceId: number }) {
             ? `Learning what this device talks to${p.learning_until ? ` until ${formatDateTime(p.learning_until)}` : ''}; new destinations are added, not alerted on.`
             : 'Enforcing: a destination outside this profile raises an alert.'}
         </p>
-        {message ? (
-          <p role="status" className={`${styles.message} ${message.ok ? styles.ok : styles.bad}`}>
-            {message.text}
-          </p>
-        ) : null}
+        <StatusMessage message={message} />
         {p.entries.length === 0 ? (
           <Empty title="No destinations in the profile yet" />
         ) : (
@@ -139,30 +118,23 @@ export function DestinationProfile({ deviceId }: { deviceId: number }) {
               onSubmit={add}
               style={{ marginTop: '0.75rem' }}
             >
-              <div className={pageStyles.field}>
-                <label htmlFor="dest-kind">Kind</label>
+              <Field id="dest-kind" label="Kind">
                 <select
                   id="dest-kind"
                   value={kind}
                   onChange={(e) => setKind(e.target.value as DestinationKind)}
                 >
-                  {DESTINATION_KINDS.map((k) => (
-                    <option key={k} value={k}>
-                      {humanize(k)}
-                    </option>
-                  ))}
+                  <Options values={DESTINATION_KINDS} />
                 </select>
-              </div>
-              <div className={pageStyles.field}>
-                <label htmlFor="dest-value">Destination</label>
-                <input
-                  id="dest-value"
-                  name="value"
-                  required
-                  maxLength={255}
-                  placeholder={PLACEHOLDER[kind]}
-                />
-              </div>
+              </Field>
+              <InputField
+                id="dest-value"
+                label="Destination"
+                name="value"
+                required
+                maxLength={255}
+                placeholder={PLACEHOLDER[kind]}
+              />
               <button type="submit" className="primary" disabled={busy}>
                 Add destination
               </button>
@@ -185,9 +157,8 @@ export function DestinationProfile({ deviceId }: { deviceId: number }) {
     );
   }
   return (
-    <section className={styles.panel} aria-labelledby="destinations-title">
-      <h2 id="destinations-title">Destination profile</h2>
+    <Panel id="destinations-title" title="Destination profile">
       {body}
-    </section>
+    </Panel>
   );
 }

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { asApiError, type Page } from '../../api/client';
 import type {
@@ -11,12 +11,14 @@ import type {
 } from '../../api/types';
 import { useApi, useAuth, hasRole } from '../../auth';
 import { DataTable, type Column } from '../../components/DataTable';
-import { PageHeader, pageStyles } from '../../components/Page';
+import { Field, InputField } from '../../components/Form';
+import { PageHeader } from '../../components/Page';
 import { ErrorState, Loading } from '../../components/States';
 import { formatDateTime, formatInt } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import type { Message } from '../../hooks/useAction';
+import { useGet } from '../../hooks/useGet';
 import styles from '../Inventory.module.css';
-import { errorText, Section, SeverityBadge } from '../Section';
+import { errorText, Panel, Section, SeverityBadge, StatusMessage } from '../Section';
 import { flowColumns } from '../traffic/flows';
 import { DestinationProfile } from './DestinationProfile';
 import { deviceName, formatRisk } from './Devices';
@@ -84,9 +86,7 @@ function EditForm({
 }) {
   const client = useApi();
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(
-    saved ? { ok: true, text: saved } : null,
-  );
+  const [message, setMessage] = useState<Message | null>(saved ? { ok: true, text: saved } : null);
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -119,52 +119,52 @@ function EditForm({
   };
 
   return (
-    <section className={styles.panel} aria-labelledby="edit-title">
-      <h2 id="edit-title">Correct this device</h2>
+    <Panel id="edit-title" title="Correct this device">
       <form className={styles.editForm} onSubmit={(e) => void submit(e)} aria-label="Correct this device">
-        <div className={pageStyles.field}>
-          <label htmlFor="edit-type">Type</label>
-          <input id="edit-type" name="device_type" maxLength={128} defaultValue={device.device_type} />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="edit-vendor">Vendor</label>
-          <input id="edit-vendor" name="vendor" maxLength={128} defaultValue={device.vendor ?? ''} />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="edit-model">Model</label>
-          <input id="edit-model" name="model" maxLength={128} defaultValue={device.model ?? ''} />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="edit-cpe">CPE 2.3 names (one per line)</label>
+        <InputField
+          id="edit-type"
+          label="Type"
+          name="device_type"
+          maxLength={128}
+          defaultValue={device.device_type}
+        />
+        <InputField
+          id="edit-vendor"
+          label="Vendor"
+          name="vendor"
+          maxLength={128}
+          defaultValue={device.vendor ?? ''}
+        />
+        <InputField
+          id="edit-model"
+          label="Model"
+          name="model"
+          maxLength={128}
+          defaultValue={device.model ?? ''}
+        />
+        <Field id="edit-cpe" label="CPE 2.3 names (one per line)">
           <textarea id="edit-cpe" name="cpe23" defaultValue={device.cpe23.join('\n')} />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="edit-tags">Tags (comma separated)</label>
-          <input id="edit-tags" name="tags" defaultValue={device.tags.join(', ')} />
-        </div>
+        </Field>
+        <InputField
+          id="edit-tags"
+          label="Tags (comma separated)"
+          name="tags"
+          defaultValue={device.tags.join(', ')}
+        />
         <div>
           <button type="submit" className="primary" disabled={busy}>
             Save changes
           </button>
         </div>
-        {message ? (
-          <p role="status" className={message.ok ? styles.ok : styles.bad}>
-            {message.text}
-          </p>
-        ) : null}
+        <StatusMessage message={message} plain />
       </form>
-    </section>
+    </Panel>
   );
 }
 
 export default function DeviceDetail() {
   const { id = '' } = useParams();
-  const client = useApi();
-  const load = useCallback(
-    (signal: AbortSignal) => client.get<Detail>(`/devices/${encodeURIComponent(id)}`, undefined, signal),
-    [client, id],
-  );
-  const res = useResource(load);
+  const res = useGet<Detail>(`/devices/${encodeURIComponent(id)}`);
   const [edited, setEdited] = useState<{ device: Detail; at: number; message: string | null } | null>(null);
 
   if (res.state === 'loading') return <Loading label="Loading the device…" />;
@@ -198,7 +198,6 @@ function DeviceView({
   saved: string | null;
   onSaved(d: Detail, message: string): void;
 }) {
-  const client = useApi();
   const { user } = useAuth();
   const { from, to } = activityRange(d);
   return (
@@ -207,8 +206,7 @@ function DeviceView({
         <Link to="/devices">All devices</Link>
       </PageHeader>
       <div className={styles.grid}>
-        <section className={styles.panel} aria-labelledby="identity-title">
-          <h2 id="identity-title">Identity</h2>
+        <Panel id="identity-title" title="Identity">
           <dl className={styles.facts}>
             <dt>Type</dt>
             <dd data-testid="device-type">{d.device_type}</dd>
@@ -245,9 +243,8 @@ function DeviceView({
             <dt>Set by hand</dt>
             <dd>{d.user_fields.length ? d.user_fields.join(', ') : '—'}</dd>
           </dl>
-        </section>
-        <section className={styles.panel} aria-labelledby="evidence-title">
-          <h2 id="evidence-title">Evidence</h2>
+        </Panel>
+        <Panel id="evidence-title" title="Evidence">
           {d.evidence.length === 0 ? (
             <p className={styles.muted}>No evidence recorded.</p>
           ) : (
@@ -277,7 +274,7 @@ function DeviceView({
               ))}
             </ul>
           )}
-        </section>
+        </Panel>
         {hasRole(user, 'analyst') ? (
           <EditForm key={formKey} device={d} saved={saved} onSaved={onSaved} />
         ) : null}
@@ -286,12 +283,8 @@ function DeviceView({
         id="traffic-title"
         title="Traffic"
         empty="No traffic in this device's last week of activity"
-        load={useCallback(
-          (signal: AbortSignal) =>
-            client.get<DeviceTraffic>(`/devices/${d.id}/traffic`, { from, to }, signal),
-          [client, d.id, from, to],
-        )}
-        isEmpty={(t) => t.items.length === 0}
+        path={`/devices/${d.id}/traffic`}
+        query={{ from, to }}
       >
         {(t) => (
           <Suspense fallback={<Loading label="Drawing the chart…" />}>
@@ -303,12 +296,8 @@ function DeviceView({
         id="flows-title"
         title="Recent flows"
         empty="No flows stored for this device"
-        load={useCallback(
-          (signal: AbortSignal) =>
-            client.get<Page<Flow>>('/network-traffic', { device_id: d.id, from, to, limit: 25 }, signal),
-          [client, d.id, from, to],
-        )}
-        isEmpty={(p) => p.items.length === 0}
+        path="/network-traffic"
+        query={{ device_id: d.id, from, to, limit: 25 }}
       >
         {(p) => (
           <DataTable
@@ -325,11 +314,8 @@ function DeviceView({
         id="alerts-title"
         title="Alerts"
         empty="No alerts for this device"
-        load={useCallback(
-          (signal: AbortSignal) => client.get<Page<Alert>>('/alerts', { device_id: d.id, limit: 25 }, signal),
-          [client, d.id],
-        )}
-        isEmpty={(p) => p.items.length === 0}
+        path="/alerts"
+        query={{ device_id: d.id, limit: 25 }}
       >
         {(p) => (
           <DataTable
@@ -346,12 +332,8 @@ function DeviceView({
         id="vulns-title"
         title="Vulnerabilities"
         empty="No known vulnerabilities match this device"
-        load={useCallback(
-          (signal: AbortSignal) =>
-            client.get<Page<DeviceVulnerability>>(`/devices/${d.id}/vulnerabilities`, { limit: 50 }, signal),
-          [client, d.id],
-        )}
-        isEmpty={(p) => p.items.length === 0}
+        path={`/devices/${d.id}/vulnerabilities`}
+        query={{ limit: 50 }}
       >
         {(p) => (
           <DataTable
@@ -367,12 +349,8 @@ function DeviceView({
         id="signals-title"
         title="Signals"
         empty="No identifying signals recorded"
-        load={useCallback(
-          (signal: AbortSignal) =>
-            client.get<Page<DeviceSignal>>(`/devices/${d.id}/signals`, { limit: 100 }, signal),
-          [client, d.id],
-        )}
-        isEmpty={(p) => p.items.length === 0}
+        path={`/devices/${d.id}/signals`}
+        query={{ limit: 100 }}
       >
         {(p) => (
           <DataTable

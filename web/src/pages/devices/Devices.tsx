@@ -1,13 +1,15 @@
-import { useCallback, useRef, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { useRef } from 'react';
+import { Link } from 'react-router-dom';
 import type { Page } from '../../api/client';
 import { DEVICE_SORTS, type Device, type DeviceSort } from '../../api/types';
-import { useApi } from '../../auth';
-import { DataTable, type Column } from '../../components/DataTable';
-import { Pager, PageHeader, pageStyles } from '../../components/Page';
+import type { Column } from '../../components/DataTable';
+import { Field, FilterForm, InputField } from '../../components/Form';
+import { PageHeader } from '../../components/Page';
+import { PagedTable } from '../../components/PagedTable';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useGet } from '../../hooks/useGet';
+import { useSearchUpdate } from '../../hooks/useSearchUpdate';
 import { useLiveEvents } from '../../live';
 import styles from '../Inventory.module.css';
 
@@ -67,30 +69,13 @@ const columns: Column<Device>[] = [
 ];
 
 export default function Devices() {
-  const client = useApi();
-  const [params, setParams] = useSearchParams();
+  const { params, setParams, update } = useSearchUpdate();
   const sortParam = params.get('sort');
   const sort: DeviceSort = isSort(sortParam) ? sortParam : 'last_seen';
   const order = params.get('order') === 'asc' ? 'asc' : 'desc';
   const cursor = params.get('cursor') ?? '';
   const filters = Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? undefined]));
-  const key = JSON.stringify(filters);
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<Page<Device>>(
-        '/devices',
-        {
-          ...(JSON.parse(key) as Record<string, string | undefined>),
-          sort,
-          order,
-          cursor,
-          limit: PAGE_SIZE,
-        },
-        signal,
-      ),
-    [client, key, sort, order, cursor],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<Device>>('/devices', { ...filters, sort, order, cursor, limit: PAGE_SIZE });
 
   // New or changed devices refresh the first page (at most every 2 s: an ingest announces many at once).
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -103,19 +88,7 @@ export default function Devices() {
     }, 2_000);
   });
 
-  const update = (change: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(change)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (!('cursor' in change)) next.delete('cursor'); // a cursor belongs to one filter and sort
-    setParams(next);
-  };
-
-  const apply = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const form = new FormData(e.currentTarget);
+  const apply = (form: FormData) => {
     const change: Record<string, string | null> = {};
     for (const f of FILTERS) change[f] = String(form.get(f) ?? '').trim() || null;
     update(change);
@@ -138,85 +111,68 @@ export default function Devices() {
     );
   else
     body = (
-      <>
-        <DataTable
-          rows={res.data.items}
-          columns={columns}
-          caption="Devices"
-          hideCaption
-          rowKey={(d) => String(d.id)}
-          sort={{ key: sort, order, onSort }}
-        />
-        <Pager
-          hasCursor={cursor !== ''}
-          nextCursor={res.data.next_cursor}
-          onFirst={() => update({ cursor: null })}
-          onNext={(c) => update({ cursor: c })}
-        />
-      </>
+      <PagedTable
+        rows={res.data.items}
+        columns={columns}
+        caption="Devices"
+        rowKey={(d) => String(d.id)}
+        sort={{ key: sort, order, onSort }}
+        cursor={cursor}
+        nextCursor={res.data.next_cursor}
+        onCursor={(c) => update({ cursor: c })}
+      />
     );
 
   return (
     <>
       <PageHeader title="Devices" subtitle="Everything seen on the network, identified" />
-      <form
+      <FilterForm
         key={filterKey}
-        className={pageStyles.form}
-        onSubmit={apply}
-        role="search"
-        aria-label="Filter devices"
+        label="Filter devices"
+        onApply={apply}
+        onClear={() => setParams(new URLSearchParams())}
       >
-        <div className={pageStyles.field}>
-          <label htmlFor="dev-q">Search</label>
-          <input
-            id="dev-q"
-            name="q"
-            type="search"
-            maxLength={128}
-            placeholder="host name, MAC, IP, vendor, model"
-            defaultValue={params.get('q') ?? ''}
-          />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="dev-type">Type</label>
-          <input
-            id="dev-type"
-            name="type"
-            maxLength={128}
-            placeholder="e.g. camera"
-            defaultValue={params.get('type') ?? ''}
-          />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="dev-vendor">Vendor</label>
-          <input id="dev-vendor" name="vendor" maxLength={128} defaultValue={params.get('vendor') ?? ''} />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="dev-online">Status</label>
+        <InputField
+          id="dev-q"
+          label="Search"
+          name="q"
+          type="search"
+          maxLength={128}
+          placeholder="host name, MAC, IP, vendor, model"
+          defaultValue={params.get('q') ?? ''}
+        />
+        <InputField
+          id="dev-type"
+          label="Type"
+          name="type"
+          maxLength={128}
+          placeholder="e.g. camera"
+          defaultValue={params.get('type') ?? ''}
+        />
+        <InputField
+          id="dev-vendor"
+          label="Vendor"
+          name="vendor"
+          maxLength={128}
+          defaultValue={params.get('vendor') ?? ''}
+        />
+        <Field id="dev-online" label="Status">
           <select id="dev-online" name="online" defaultValue={params.get('online') ?? ''}>
             <option value="">Any</option>
             <option value="true">Online</option>
             <option value="false">Offline</option>
           </select>
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="dev-risk">Minimum risk</label>
-          <input
-            id="dev-risk"
-            name="risk_min"
-            type="number"
-            min={0}
-            max={100}
-            defaultValue={params.get('risk_min') ?? ''}
-          />
-        </div>
-        <button type="submit" className="primary">
-          Apply filters
-        </button>
-        <button type="button" onClick={() => setParams(new URLSearchParams())}>
-          Clear
-        </button>
-      </form>
+        </Field>
+        <InputField
+          id="dev-risk"
+          label="Minimum risk"
+          name="risk_min"
+          type="number"
+          min={0}
+          max={100}
+          defaultValue={params.get('risk_min') ?? ''}
+        />
+      </FilterForm>
       {body}
     </>
   );

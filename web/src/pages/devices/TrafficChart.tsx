@@ -1,38 +1,16 @@
-import {
-  CategoryScale,
-  Chart as ChartJS,
-  Filler,
-  Legend,
-  LinearScale,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartOptions,
-} from 'chart.js';
 import { Line } from 'react-chartjs-2';
 import type { DeviceTraffic } from '../../api/types';
+import { lineOptions, useChartColors } from '../../components/chart';
 import { formatBytes, formatDateTime } from '../../format';
-import { cssVar, useTheme } from '../../theme';
+import { cssVar } from '../../theme';
 import styles from '../Inventory.module.css';
-
-ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, Filler, Legend, Tooltip);
 
 /** Bytes sent and received per bucket (from /devices/:id/traffic). */
 export default function DeviceTrafficChart({ data }: { data: DeviceTraffic }) {
-  const { theme } = useTheme();
-  void theme; // re-render with the colours of the current theme
-  const grid = cssVar('--grid');
-  const text = cssVar('--muted');
-  const options: ChartOptions<'line'> = {
-    responsive: true,
-    maintainAspectRatio: false,
-    animation: false,
-    interaction: { mode: 'index', intersect: false },
-    plugins: {
-      legend: { position: 'bottom', labels: { boxWidth: 12, color: text } },
-      tooltip: {
-        callbacks: { label: (c) => `${c.dataset.label ?? ''}: ${formatBytes(Number(c.parsed.y))}` },
-      },
+  const { grid, text } = useChartColors();
+  const options = lineOptions(text, {
+    tooltip: {
+      callbacks: { label: (c) => `${c.dataset.label ?? ''}: ${formatBytes(Number(c.parsed.y))}` },
     },
     scales: {
       x: { grid: { color: grid }, ticks: { maxTicksLimit: 8, color: text } },
@@ -42,7 +20,7 @@ export default function DeviceTrafficChart({ data }: { data: DeviceTraffic }) {
         ticks: { color: text, callback: (v) => formatBytes(Number(v)) },
       },
     },
-  };
+  });
   const series = [
     { label: 'Sent', key: 'bytes_out', color: cssVar('--chart-1') },
     { label: 'Received', key: 'bytes_in', color: cssVar('--chart-2') },

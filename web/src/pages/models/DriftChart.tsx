@@ -8,7 +8,8 @@ import {
   type ChartOptions,
 } from 'chart.js';
 import { Bar } from 'react-chartjs-2';
-import { cssVar, useTheme } from '../../theme';
+import { useChartColors } from '../../components/chart';
+import { cssVar } from '../../theme';
 import styles from '../Inventory.module.css';
 import { psiLevel } from './metrics';
 
@@ -18,10 +19,7 @@ const LEVEL_VAR = { stable: '--ok', moderate: '--warn', significant: '--danger' 
 
 /** PSI per feature (largest first) of one serving window, coloured by the usual PSI thresholds. */
 export default function DriftChart({ drift, label }: { drift: [string, number][]; label: string }) {
-  const { theme } = useTheme();
-  void theme; // re-render with the colours of the current theme
-  const grid = cssVar('--grid');
-  const text = cssVar('--muted');
+  const { grid, text } = useChartColors();
   const options: ChartOptions<'bar'> = {
     indexAxis: 'y',
     responsive: true,

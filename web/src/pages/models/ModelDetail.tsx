@@ -1,18 +1,20 @@
-import { lazy, Suspense, useCallback, useState, type FormEvent } from 'react';
+import { lazy, Suspense, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { asApiError, type Page } from '../../api/client';
+import type { Page } from '../../api/client';
 import type { MlModel, MlModelDetail, ModelWindow } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { DataTable, type Column } from '../../components/DataTable';
+import { Check, InputField } from '../../components/Form';
 import { PageHeader, pageStyles } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime, formatInt, humanize, toText } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { useAction } from '../../hooks/useAction';
+import { useGet } from '../../hooks/useGet';
 import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
-import { errorText, Section } from '../Section';
+import { FactList, Panel, Section, StatusMessage } from '../Section';
 import { ConfusionMatrix } from './ConfusionMatrix';
 import {
   confusionOf,
@@ -77,19 +79,16 @@ const windowColumns: Column<ModelWindow>[] = [
   },
 ];
 
-function Actions({ m, onChanged }: { m: MlModelDetail; onChanged(text: string, ok: boolean): void }) {
+function Actions({
+  m,
+  busy,
+  run,
+}: {
+  m: MlModelDetail;
+  busy: boolean;
+  run(f: () => Promise<string>): Promise<void>;
+}) {
   const client = useApi();
-  const [busy, setBusy] = useState(false);
-  const run = async (f: () => Promise<string>) => {
-    setBusy(true);
-    try {
-      onChanged(await f(), true);
-    } catch (e) {
-      onChanged(errorText(asApiError(e)), false);
-    } finally {
-      setBusy(false);
-    }
-  };
   const setShare = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -109,8 +108,7 @@ function Actions({ m, onChanged }: { m: MlModelDetail; onChanged(text: string, o
   };
   const title = `${humanize(m.task)} v${m.version}`;
   return (
-    <section className={styles.panel} aria-labelledby="model-actions-title">
-      <h2 id="model-actions-title">Actions</h2>
+    <Panel id="model-actions-title" title="Actions">
       <div className={pageStyles.actions}>
         {m.status !== 'production' ? (
           <ConfirmButton
@@ -141,45 +139,40 @@ function Actions({ m, onChanged }: { m: MlModelDetail; onChanged(text: string, o
       </div>
       {m.status === 'candidate' ? (
         <form className={pageStyles.form} aria-label={`A/B split for ${title}`} onSubmit={setShare}>
-          <div className={pageStyles.field}>
-            <label htmlFor="ab-share">Traffic share (% of devices)</label>
-            <input
-              id="ab-share"
-              name="share"
-              type="number"
-              min={0}
-              max={100}
-              step={1}
-              required
-              defaultValue={Math.round(m.traffic_share * 100)}
-            />
-          </div>
-          <label className={explorer.check} htmlFor="ab-shadow">
-            <input id="ab-shadow" name="shadow" type="checkbox" defaultChecked={m.shadow} />
-            Shadow (score only, production still decides)
-          </label>
+          <InputField
+            id="ab-share"
+            label="Traffic share (% of devices)"
+            name="share"
+            type="number"
+            min={0}
+            max={100}
+            step={1}
+            required
+            defaultValue={Math.round(m.traffic_share * 100)}
+          />
+          <Check
+            id="ab-shadow"
+            name="shadow"
+            defaultChecked={m.shadow}
+            label="Shadow (score only, production still decides)"
+          />
           <button type="submit" disabled={busy}>
             Set A/B share
           </button>
         </form>
       ) : null}
-    </section>
+    </Panel>
   );
 }
 
 function DriftSection({ id }: { id: string }) {
-  const client = useApi();
   return (
     <Section<Page<ModelWindow>>
       id="drift-title"
       title="Serving and drift"
       empty="No serving windows recorded yet: drift is measured once the model scores live traffic"
-      load={useCallback(
-        (signal: AbortSignal) =>
-          client.get<Page<ModelWindow>>(`/models/${id}/metrics`, { limit: 24 }, signal),
-        [client, id],
-      )}
-      isEmpty={(p) => p.items.length === 0}
+      path={`/models/${id}/metrics`}
+      query={{ limit: 24 }}
     >
       {(p) => {
         const latest = p.items.find((w) => Object.keys(w.drift).length > 0);
@@ -250,8 +243,7 @@ function EvaluationSection({ m }: { m: MlModelDetail }) {
     ? m.metrics.top_confusions.filter((x): x is string => typeof x === 'string').slice(0, 8)
     : [];
   return (
-    <section className={styles.panel} aria-labelledby="eval-title">
-      <h2 id="eval-title">Evaluation</h2>
+    <Panel id="eval-title" title="Evaluation">
       {h.accuracy === null && h.macroF1 === null && !confusion && others.length === 0 ? (
         <Empty title="No evaluation metrics recorded for this version" />
       ) : null}
@@ -267,16 +259,7 @@ function EvaluationSection({ m }: { m: MlModelDetail }) {
           </div>
         </dl>
       ) : null}
-      {others.length > 0 ? (
-        <dl className={styles.facts}>
-          {others.map(([k, v]) => (
-            <div key={k} style={{ display: 'contents' }}>
-              <dt>{humanize(k)}</dt>
-              <dd>{v}</dd>
-            </div>
-          ))}
-        </dl>
-      ) : null}
+      {others.length > 0 ? <FactList entries={others} /> : null}
       {confusion ? (
         <>
           <h3 id="confusion-title">Confusion matrix</h3>
@@ -308,22 +291,16 @@ function EvaluationSection({ m }: { m: MlModelDetail }) {
           />
         </>
       ) : null}
-    </section>
+    </Panel>
   );
 }
 
 export default function ModelDetail() {
   const { id = '' } = useParams();
-  const client = useApi();
   const { user } = useAuth();
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<MlModelDetail>(`/models/${encodeURIComponent(id)}`, undefined, signal),
-    [client, id],
-  );
-  const res = useResource(load);
+  const res = useGet<MlModelDetail>(`/models/${encodeURIComponent(id)}`);
   const { reload } = res;
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const { busy, message, run } = useAction(reload);
   useLiveEvents(['model_update', 'resync'], () => reload());
 
   if (res.state === 'loading') return <Loading label="Loading the model…" />;
@@ -346,14 +323,9 @@ export default function ModelDetail() {
       <PageHeader title={`${humanize(m.task)} v${m.version}`} subtitle={`${m.algorithm} · ${m.status}`}>
         <Link to="/models">All models</Link>
       </PageHeader>
-      {message ? (
-        <p role="status" className={`${styles.message} ${message.ok ? styles.ok : styles.bad}`}>
-          {message.text}
-        </p>
-      ) : null}
+      <StatusMessage message={message} />
       <div className={styles.grid}>
-        <section className={styles.panel} aria-labelledby="model-facts-title">
-          <h2 id="model-facts-title">Version</h2>
+        <Panel id="model-facts-title" title="Version">
           <dl className={styles.facts}>
             <dt>Status</dt>
             <dd>
@@ -374,31 +346,20 @@ export default function ModelDetail() {
             <dt>ID</dt>
             <dd className={styles.mono}>{m.id}</dd>
           </dl>
-        </section>
-        <section className={styles.panel} aria-labelledby="model-training-title">
-          <h2 id="model-training-title">Training</h2>
+        </Panel>
+        <Panel id="model-training-title" title="Training">
           {summary.length === 0 && params.length === 0 ? (
             <p className={styles.muted}>No training summary recorded.</p>
           ) : (
-            <dl className={styles.facts}>
-              {[...summary, ...params.map(([k, v]) => [`param ${k}`, v] as const)].map(([k, v]) => (
-                <div key={k} style={{ display: 'contents' }}>
-                  <dt>{humanize(k)}</dt>
-                  <dd className={styles.mono}>{toText(v, 160)}</dd>
-                </div>
-              ))}
-            </dl>
+            <FactList
+              entries={[...summary, ...params.map(([k, v]) => [`param ${k}`, v] as const)].map(
+                ([k, v]) => [k, toText(v, 160)] as const,
+              )}
+              valueClassName={styles.mono}
+            />
           )}
-        </section>
-        {hasRole(user, 'admin') ? (
-          <Actions
-            m={m}
-            onChanged={(text, ok) => {
-              setMessage({ ok, text });
-              if (ok) reload();
-            }}
-          />
-        ) : null}
+        </Panel>
+        {hasRole(user, 'admin') ? <Actions m={m} busy={busy} run={run} /> : null}
       </div>
       <EvaluationSection m={m} />
       <DriftSection id={m.id} />

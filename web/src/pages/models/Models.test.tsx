@@ -2,7 +2,7 @@ import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/re
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Role } from '../../api/client';
 import type { MlModel, MlModelDetail, ModelWindow } from '../../api/types';
-import { json, loggedInClient, type Call } from '../../test/fake-api';
+import { jobPolls, json, loggedInClient, type Call } from '../../test/fake-api';
 import { renderAt } from '../../test/render';
 import { confusionOf, perClassOf } from './metrics';
 import ModelDetail from './ModelDetail';
@@ -125,29 +125,18 @@ describe('Models list', () => {
   });
 
   it('lets an admin start a training job and follows its progress to the new version', async () => {
-    let polls = 0;
+    const trainingJob = jobPolls(
+      { id: 'job-1', queue: 'training', name: 'train' },
+      { progress: 45, stage: 'fold 2/5' },
+      {
+        stage: 'done',
+        result: { model_id: ID3, task: 'threat', version: 2, algorithm: 'gbt', promoted: false },
+      },
+    );
     const { client, calls } = await loggedInClient('admin', (c) => {
       if (c.method === 'POST' && c.path === '/models/train')
         return json(202, { job_id: 'job-1', queue: 'training' });
-      if (c.method === 'GET' && c.path === '/jobs/training/job-1') {
-        polls++;
-        return json(200, {
-          id: 'job-1',
-          queue: 'training',
-          name: 'train',
-          status: polls === 1 ? 'active' : 'completed',
-          progress: polls === 1 ? 45 : 100,
-          stage: polls === 1 ? 'fold 2/5' : 'done',
-          attempts_made: 0,
-          result:
-            polls === 1
-              ? null
-              : { model_id: ID3, task: 'threat', version: 2, algorithm: 'gbt', promoted: false },
-          error: null,
-          created_at: '2026-11-20T10:00:00.000Z',
-          finished_at: null,
-        });
-      }
+      if (c.method === 'GET' && c.path === '/jobs/training/job-1') return trainingJob();
       return handler(c);
     });
     renderAt(client, '/models', '/models', <Models />);
@@ -168,7 +157,9 @@ describe('Models list', () => {
     await screen.findByRole('link', { name: 'Threat v2' }, { timeout: 4_000 });
     expect(screen.getByTestId('training-job').getAttribute('data-status')).toBe('completed');
     // The list is reloaded when a job completes.
-    expect(calls.filter((c) => c.path.startsWith('/models?')).length).toBeGreaterThanOrEqual(2);
+    await waitFor(() =>
+      expect(calls.filter((c) => c.path.startsWith('/models?')).length).toBeGreaterThanOrEqual(2),
+    );
   });
 
   it('refuses a dataset that is not a JSON object without calling the API', async () => {

@@ -1,14 +1,16 @@
 import { useCallback, useState } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 import { asApiError, type ApiClient, type Page } from '../../api/client';
 import { ML_TASKS, type MlModel, type MlModelDetail } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { DataTable, type Column } from '../../components/DataTable';
+import { Options } from '../../components/Form';
 import { PageHeader } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatDateTime, humanize } from '../../format';
 import { useResource } from '../../hooks/useResource';
+import { useSearchUpdate } from '../../hooks/useSearchUpdate';
 import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
@@ -146,7 +148,7 @@ export default function Models() {
   const client = useApi();
   const { user } = useAuth();
   const canAdmin = hasRole(user, 'admin');
-  const [params, setParams] = useSearchParams();
+  const { params, update } = useSearchUpdate({ keepCursor: true });
   const task = params.get('task') ?? '';
   const load = useCallback((signal: AbortSignal) => loadModels(client, signal, task), [client, task]);
   const res = useResource(load);
@@ -192,22 +194,8 @@ export default function Models() {
       />
       <div className={explorer.toolbar}>
         <label htmlFor="models-task">Task</label>
-        <select
-          id="models-task"
-          value={task}
-          onChange={(e) => {
-            const next = new URLSearchParams(params);
-            if (e.target.value) next.set('task', e.target.value);
-            else next.delete('task');
-            setParams(next);
-          }}
-        >
-          <option value="">All tasks</option>
-          {ML_TASKS.map((t) => (
-            <option key={t} value={t}>
-              {humanize(t)}
-            </option>
-          ))}
+        <select id="models-task" value={task} onChange={(e) => update({ task: e.target.value || null })}>
+          <Options values={ML_TASKS} any="All tasks" />
         </select>
       </div>
       {message ? (

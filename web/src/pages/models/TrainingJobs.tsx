@@ -1,16 +1,17 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { asApiError } from '../../api/client';
 import { ML_TASKS, type MlTask } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
+import { Check, Field, FormError, InputField, Options } from '../../components/Form';
 import { pageStyles } from '../../components/Page';
 import { ProgressBar } from '../../components/ProgressBar';
 import { formatDateTime, humanize } from '../../format';
+import { useSubmit } from '../../hooks/useAction';
 import { isFinished, jobFromEvent, useJob } from '../../hooks/useJob';
 import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
-import { errorText } from '../Section';
+import { Panel } from '../Section';
 
 const STORE_KEY = 'iotsec.training_jobs';
 const MAX_JOBS = 8;
@@ -100,8 +101,7 @@ function JobRow({ job: t, onFinished }: { job: Tracked; onFinished(): void }) {
 
 function TrainForm({ onStarted }: { onStarted(t: Tracked): void }) {
   const client = useApi();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, submit: run } = useSubmit();
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = e.currentTarget;
@@ -122,54 +122,42 @@ function TrainForm({ onStarted }: { onStarted(t: Tracked): void }) {
         return;
       }
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       const r = await client.post<{ job_id: string }>('/models/train', {
         task,
         ...(algorithm ? { algorithm } : {}),
         ...(dataset ? { dataset } : {}),
         promote: f.get('promote') === 'on',
       });
-      setError(null);
       onStarted({ id: r.job_id, task, at: new Date().toISOString() });
-    } catch (err) {
-      setError(errorText(asApiError(err)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className={pageStyles.form} aria-label="Train a new model version" onSubmit={(e) => void submit(e)}>
-      <div className={pageStyles.field}>
-        <label htmlFor="train-task">Task</label>
+      <Field id="train-task" label="Task">
         <select id="train-task" name="task" defaultValue="anomaly">
-          {ML_TASKS.map((t) => (
-            <option key={t} value={t}>
-              {humanize(t)}
-            </option>
-          ))}
+          <Options values={ML_TASKS} />
         </select>
-      </div>
-      <div className={pageStyles.field}>
-        <label htmlFor="train-algorithm">Algorithm (optional)</label>
-        <input id="train-algorithm" name="algorithm" maxLength={64} placeholder="the task's default" />
-      </div>
-      <div className={pageStyles.field}>
-        <label htmlFor="train-dataset">Dataset (JSON, optional)</label>
-        <input id="train-dataset" name="dataset" maxLength={4000} placeholder='e.g. {"days": 7}' />
-      </div>
-      <label className={explorer.check} htmlFor="train-promote">
-        <input id="train-promote" name="promote" type="checkbox" />
-        Promote when done
-      </label>
+      </Field>
+      <InputField
+        id="train-algorithm"
+        label="Algorithm (optional)"
+        name="algorithm"
+        maxLength={64}
+        placeholder="the task's default"
+      />
+      <InputField
+        id="train-dataset"
+        label="Dataset (JSON, optional)"
+        name="dataset"
+        maxLength={4000}
+        placeholder='e.g. {"days": 7}'
+      />
+      <Check id="train-promote" name="promote" label="Promote when done" />
       <button type="submit" className="primary" disabled={busy}>
         Start training
       </button>
-      {error ? (
-        <p className={pageStyles.formError} role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
     </form>
   );
 }
@@ -194,8 +182,7 @@ export function TrainingJobs({ onFinished }: { onFinished(): void }) {
     if (j && j.queue === 'training') add({ id: j.id, task: null, at: e.at });
   });
   return (
-    <section className={styles.panel} aria-labelledby="training-title">
-      <h2 id="training-title">Training jobs</h2>
+    <Panel id="training-title" title="Training jobs">
       {hasRole(user, 'admin') ? <TrainForm onStarted={add} /> : null}
       {jobs.length === 0 ? (
         <p className={styles.muted}>
@@ -219,6 +206,6 @@ export function TrainingJobs({ onFinished }: { onFinished(): void }) {
           Clear the list
         </button>
       ) : null}
-    </section>
+    </Panel>
   );
 }

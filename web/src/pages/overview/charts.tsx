@@ -1,33 +1,12 @@
-import {
-  ArcElement,
-  BarElement,
-  CategoryScale,
-  Chart as ChartJS,
-  Filler,
-  Legend,
-  LinearScale,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartOptions,
-} from 'chart.js';
+import { ArcElement, BarElement, type ChartOptions } from 'chart.js';
 import { Bar, Doughnut, Line } from 'react-chartjs-2';
 import type { TimeSeries } from '../../api/types';
+import { ChartJS } from '../../components/chart';
 import { formatBytes, formatInt, formatTime } from '../../format';
 import { cssVar, type Theme } from '../../theme';
 
-// Tree-shaken Chart.js: only what these three charts draw (react-chartjs-2 registers the controllers).
-ChartJS.register(
-  CategoryScale,
-  LinearScale,
-  PointElement,
-  LineElement,
-  BarElement,
-  ArcElement,
-  Filler,
-  Legend,
-  Tooltip,
-);
+// Besides what the line charts draw: the bars and the doughnut.
+ChartJS.register(BarElement, ArcElement);
 
 const PALETTE = Array.from({ length: 9 }, (_, i) => `--chart-${i + 1}`);
 const SEVERITY_VAR: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Source } from '../../api/types';
-import { FakeXhr, fakeXhrFactory, json, loggedInClient, type Call } from '../../test/fake-api';
+import { FakeXhr, fakeXhrFactory, jobPolls, json, loggedInClient, type Call } from '../../test/fake-api';
 import { renderAt } from '../../test/render';
 import Sources from './Sources';
 
@@ -41,30 +41,16 @@ const LIST = {
 
 describe('Sources page', () => {
   it('uploads a capture with upload progress, then follows the ingest job to its summary', async () => {
-    let polls = 0;
+    const ingestJob = jobPolls(
+      { id: '42', queue: 'ingest', name: 'upload' },
+      { progress: 60 },
+      { result: { file: 'hue.pcap', packets: 1500, flows: 80, new_devices: 3, error: null } },
+    );
     const { client, calls } = await loggedInClient(
       'analyst',
       (c: Call) => {
         if (c.method === 'GET' && c.path.startsWith('/sources?')) return json(200, LIST);
-        if (c.method === 'GET' && c.path === '/jobs/ingest/42') {
-          polls++;
-          return json(200, {
-            id: '42',
-            queue: 'ingest',
-            name: 'upload',
-            status: polls === 1 ? 'active' : 'completed',
-            progress: polls === 1 ? 60 : 100,
-            stage: null,
-            attempts_made: 0,
-            result:
-              polls === 1
-                ? null
-                : { file: 'hue.pcap', packets: 1500, flows: 80, new_devices: 3, error: null },
-            error: null,
-            created_at: '2026-11-20T10:00:00.000Z',
-            finished_at: null,
-          });
-        }
+        if (c.method === 'GET' && c.path === '/jobs/ingest/42') return ingestJob();
         return undefined;
       },
       { createXhr: fakeXhrFactory },

@@ -1,20 +1,23 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
 import { asApiError, type ApiError, type Page } from '../../api/client';
 import { SOURCE_KINDS, type Source, type SourceKind, type UploadAccepted } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { DataTable, type Column } from '../../components/DataTable';
+import { Field, FormError, InputField, Options } from '../../components/Form';
 import { PageHeader, pageStyles } from '../../components/Page';
 import { ProgressBar } from '../../components/ProgressBar';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatBytes, formatDateTime, formatInt, humanize, toText } from '../../format';
 import { useJob } from '../../hooks/useJob';
-import { useResource } from '../../hooks/useResource';
+import { useAction, useSubmit } from '../../hooks/useAction';
+import { useGet } from '../../hooks/useGet';
+import { useSearchUpdate } from '../../hooks/useSearchUpdate';
 import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
-import { errorText } from '../Section';
+import { errorText, Panel, StatusMessage } from '../Section';
 
 const KIND_NAMES: Record<string, string> = {
   netflow: 'NetFlow/IPFIX collector',
@@ -22,6 +25,7 @@ const KIND_NAMES: Record<string, string> = {
   watch: 'Watched folder',
   file: 'File',
 };
+const kindName = (k: string): string => KIND_NAMES[k] ?? k;
 const ACCEPT = '.pcap,.pcapng,.cap,.gz,.log,.json,.ndjson';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -177,11 +181,9 @@ function Upload({ onFinished }: { onFinished(): void }) {
 
   const busy = phase.step === 'uploading';
   return (
-    <section className={styles.panel} aria-labelledby="upload-title">
-      <h2 id="upload-title">Upload a capture</h2>
+    <Panel id="upload-title" title="Upload a capture">
       <form className={pageStyles.form} aria-label="Upload a capture" onSubmit={(e) => void submit(e)}>
-        <div className={pageStyles.field}>
-          <label htmlFor="upload-file">Capture file (pcap, pcapng, gzip, Zeek log, Suricata EVE)</label>
+        <Field id="upload-file" label="Capture file (pcap, pcapng, gzip, Zeek log, Suricata EVE)">
           <input
             id="upload-file"
             ref={fileInput}
@@ -192,7 +194,7 @@ function Upload({ onFinished }: { onFinished(): void }) {
             disabled={busy}
             onChange={(e) => setChosen((e.currentTarget.files?.length ?? 0) > 0)}
           />
-        </div>
+        </Field>
         <button type="submit" className="primary" disabled={busy || !chosen}>
           Upload
         </button>
@@ -222,15 +224,14 @@ function Upload({ onFinished }: { onFinished(): void }) {
           </p>
         )}
       </div>
-    </section>
+    </Panel>
   );
 }
 
 function CreateForm({ onCreated }: { onCreated(s: Source): void }) {
   const client = useApi();
   const [kind, setKind] = useState<SourceKind>('netflow');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, submit: run } = useSubmit();
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = e.currentTarget;
@@ -247,89 +248,83 @@ function CreateForm({ onCreated }: { onCreated(s: Source): void }) {
     } else {
       config = { directory: str('directory') };
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       const s = await client.post<Source>('/sources', { kind, name, config });
-      setError(null);
       form.reset();
       onCreated(s);
-    } catch (err) {
-      setError(errorText(asApiError(err)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
-    <section className={styles.panel} aria-labelledby="create-source-title">
-      <h2 id="create-source-title">Add a source</h2>
+    <Panel id="create-source-title" title="Add a source">
       <form className={pageStyles.form} aria-label="Add a source" onSubmit={(e) => void submit(e)}>
-        <div className={pageStyles.field}>
-          <label htmlFor="src-kind">Kind</label>
+        <Field id="src-kind" label="Kind">
           <select id="src-kind" value={kind} onChange={(e) => setKind(e.target.value as SourceKind)}>
-            {SOURCE_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {KIND_NAMES[k]}
-              </option>
-            ))}
+            <Options values={SOURCE_KINDS} text={kindName} />
           </select>
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="src-name">Name</label>
-          <input id="src-name" name="name" required maxLength={128} placeholder="e.g. core-switch" />
-        </div>
+        </Field>
+        <InputField
+          id="src-name"
+          label="Name"
+          name="name"
+          required
+          maxLength={128}
+          placeholder="e.g. core-switch"
+        />
         {kind === 'netflow' ? (
           <>
-            <div className={pageStyles.field}>
-              <label htmlFor="src-port">UDP port</label>
-              <input
-                id="src-port"
-                name="port"
-                type="number"
-                min={1}
-                max={65535}
-                required
-                defaultValue={2055}
-              />
-            </div>
-            <div className={pageStyles.field}>
-              <label htmlFor="src-host">Listen address (optional)</label>
-              <input id="src-host" name="host" maxLength={64} placeholder="0.0.0.0" />
-            </div>
+            <InputField
+              id="src-port"
+              label="UDP port"
+              name="port"
+              type="number"
+              min={1}
+              max={65535}
+              required
+              defaultValue={2055}
+            />
+            <InputField
+              id="src-host"
+              label="Listen address (optional)"
+              name="host"
+              maxLength={64}
+              placeholder="0.0.0.0"
+            />
           </>
         ) : kind === 'live' ? (
           <>
-            <div className={pageStyles.field}>
-              <label htmlFor="src-interface">Interface</label>
-              <input
-                id="src-interface"
-                name="interface"
-                required
-                maxLength={32}
-                pattern="[A-Za-z0-9._:@\-]{1,32}"
-                placeholder="eth0"
-              />
-            </div>
-            <div className={pageStyles.field}>
-              <label htmlFor="src-filter">Capture filter (optional, BPF)</label>
-              <input id="src-filter" name="filter" maxLength={1024} placeholder="not port 22" />
-            </div>
+            <InputField
+              id="src-interface"
+              label="Interface"
+              name="interface"
+              required
+              maxLength={32}
+              pattern="[A-Za-z0-9._:@\-]{1,32}"
+              placeholder="eth0"
+            />
+            <InputField
+              id="src-filter"
+              label="Capture filter (optional, BPF)"
+              name="filter"
+              maxLength={1024}
+              placeholder="not port 22"
+            />
           </>
         ) : (
-          <div className={pageStyles.field}>
-            <label htmlFor="src-directory">Directory on the collector</label>
-            <input id="src-directory" name="directory" required maxLength={1024} placeholder="/captures" />
-          </div>
+          <InputField
+            id="src-directory"
+            label="Directory on the collector"
+            name="directory"
+            required
+            maxLength={1024}
+            placeholder="/captures"
+          />
         )}
         <button type="submit" className="primary" disabled={busy}>
           Add source
         </button>
-        {error ? (
-          <p className={pageStyles.formError} role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
       </form>
-    </section>
+    </Panel>
   );
 }
 
@@ -337,15 +332,11 @@ export default function Sources() {
   const client = useApi();
   const { user } = useAuth();
   const canEdit = hasRole(user, 'analyst');
-  const [params, setParams] = useSearchParams();
+  const { params, update } = useSearchUpdate({ keepCursor: true });
   const kind = params.get('kind') ?? '';
-  const load = useCallback(
-    (signal: AbortSignal) => client.get<Page<Source>>('/sources', { kind, limit: 200 }, signal),
-    [client, kind],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<Source>>('/sources', { kind, limit: 200 });
   const { reload } = res;
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const { message, setMessage, run } = useAction(reload);
   useLiveEvents(['resync'], () => reload());
 
   const columns: Column<Source>[] = [
@@ -382,15 +373,12 @@ export default function Sources() {
                 label="Delete"
                 ariaLabel={`Delete source ${s.name}`}
                 danger
-                onConfirm={async () => {
-                  try {
+                onConfirm={() =>
+                  run(async () => {
                     await client.delete(`/sources/${s.id}`);
-                    setMessage({ ok: true, text: `Source ${s.name} deleted (its flows stay).` });
-                    reload();
-                  } catch (e) {
-                    setMessage({ ok: false, text: errorText(asApiError(e)) });
-                  }
-                }}
+                    return `Source ${s.name} deleted (its flows stay).`;
+                  })
+                }
               />
             ),
           },
@@ -442,30 +430,12 @@ export default function Sources() {
           <h2 id="sources-title">Sources</h2>
           <div className={explorer.inline}>
             <label htmlFor="sources-kind">Kind</label>
-            <select
-              id="sources-kind"
-              value={kind}
-              onChange={(e) => {
-                const next = new URLSearchParams(params);
-                if (e.target.value) next.set('kind', e.target.value);
-                else next.delete('kind');
-                setParams(next);
-              }}
-            >
-              <option value="">All</option>
-              {[...SOURCE_KINDS, 'file'].map((k) => (
-                <option key={k} value={k}>
-                  {KIND_NAMES[k] ?? k}
-                </option>
-              ))}
+            <select id="sources-kind" value={kind} onChange={(e) => update({ kind: e.target.value || null })}>
+              <Options values={[...SOURCE_KINDS, 'file']} text={kindName} any="All" />
             </select>
           </div>
         </div>
-        {message ? (
-          <p role="status" className={`${styles.message} ${message.ok ? styles.ok : styles.bad}`}>
-            {message.text}
-          </p>
-        ) : null}
+        <StatusMessage message={message} />
         {body}
       </section>
     </>

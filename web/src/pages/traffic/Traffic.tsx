@@ -1,15 +1,19 @@
 import { lazy, Suspense, useCallback, useMemo, useState, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 import { asApiError, type ApiError, type Page } from '../../api/client';
 import type { Flow, TopTalker, TrafficSeries } from '../../api/types';
 import { useApi } from '../../auth';
 import { DataTable, type Column } from '../../components/DataTable';
+import { Field, FilterForm, InputField } from '../../components/Form';
 import { PageHeader, pageStyles } from '../../components/Page';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { formatBytes, formatDateTime, formatInt } from '../../format';
+import { useGet } from '../../hooks/useGet';
 import { useResource } from '../../hooks/useResource';
+import { useSearchUpdate, type ParamChange } from '../../hooks/useSearchUpdate';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
+import { Panel } from '../Section';
 import { flowColumns, PROTOCOLS } from './flows';
 import {
   fillBuckets,
@@ -40,16 +44,7 @@ const apiQueryOf = (q: TrafficQuery): ApiQuery => ({ from: q.from, to: q.to, ...
 
 function FlowsPanel({ qKey, onJump }: { qKey: string; onJump(latest: string): void }) {
   const client = useApi();
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<Page<Flow>>(
-        '/network-traffic',
-        { ...(JSON.parse(qKey) as ApiQuery), limit: PAGE_SIZE },
-        signal,
-      ),
-    [client, qKey],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<Flow>>('/network-traffic', { ...(JSON.parse(qKey) as ApiQuery), limit: PAGE_SIZE });
   const [more, setMore] = useState<{ base: Page<Flow>; items: Flow[]; cursor: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
   const [moreError, setMoreError] = useState<{ base: Page<Flow>; error: ApiError } | null>(null);
@@ -105,10 +100,9 @@ function FlowsPanel({ qKey, onJump }: { qKey: string; onJump(latest: string): vo
     );
   }
   return (
-    <section className={styles.panel} aria-labelledby="flows-title">
-      <h2 id="flows-title">Flows</h2>
+    <Panel id="flows-title" title="Flows">
       {body}
-    </section>
+    </Panel>
   );
 }
 
@@ -150,13 +144,7 @@ function NoFlows({ qKey, onJump }: { qKey: string; onJump(latest: string): void 
 }
 
 function SeriesPanel({ qKey }: { qKey: string }) {
-  const client = useApi();
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<TrafficSeries>('/network-traffic/timeseries', JSON.parse(qKey) as ApiQuery, signal),
-    [client, qKey],
-  );
-  const res = useResource(load);
+  const res = useGet<TrafficSeries>('/network-traffic/timeseries', JSON.parse(qKey) as ApiQuery);
   let body;
   if (res.state === 'loading') body = <Loading label="Loading the time series…" />;
   else if (res.state === 'error') body = <ErrorState error={res.error} onRetry={res.reload} />;
@@ -190,25 +178,17 @@ function SeriesPanel({ qKey }: { qKey: string }) {
     );
   }
   return (
-    <section className={styles.panel} aria-labelledby="series-title">
-      <h2 id="series-title">Volume over time</h2>
+    <Panel id="series-title" title="Volume over time">
       {body}
-    </section>
+    </Panel>
   );
 }
 
 function TalkersPanel({ qKey, filterLink }: { qKey: string; filterLink(k: FilterKey, v: string): string }) {
-  const client = useApi();
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<Page<TopTalker>>(
-        '/network-traffic/top-talkers',
-        { ...(JSON.parse(qKey) as ApiQuery), limit: 10 },
-        signal,
-      ),
-    [client, qKey],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<TopTalker>>('/network-traffic/top-talkers', {
+    ...(JSON.parse(qKey) as ApiQuery),
+    limit: 10,
+  });
   const talkerColumns: Column<TopTalker>[] = [
     {
       key: 'ip',
@@ -245,15 +225,14 @@ function TalkersPanel({ qKey, filterLink }: { qKey: string; filterLink(k: Filter
       />
     );
   return (
-    <section className={styles.panel} aria-labelledby="talkers-title">
-      <h2 id="talkers-title">Top talkers</h2>
+    <Panel id="talkers-title" title="Top talkers">
       {body}
-    </section>
+    </Panel>
   );
 }
 
 export default function Traffic() {
-  const [params, setParams] = useSearchParams();
+  const { params, update: setQuery } = useSearchUpdate({ keepCursor: true });
   // Presets are relative to this instant; Refresh and every change of the query move it to now.
   const [anchor, setAnchor] = useState(now);
   const [customOpen, setCustomOpen] = useState(false);
@@ -261,13 +240,8 @@ export default function Traffic() {
   const q = useMemo(() => resolveQuery(key, anchor), [key, anchor]);
   const qKey = JSON.stringify(apiQueryOf(q));
 
-  const update = (change: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(change)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next);
+  const update = (change: ParamChange) => {
+    setQuery(change);
     setAnchor(now());
   };
 
@@ -287,9 +261,7 @@ export default function Traffic() {
     setCustomOpen(false);
   };
 
-  const applyFilters = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget);
+  const applyFilters = (f: FormData) => {
     const val = (k: string) => String(f.get(k) ?? '').trim();
     update({
       device_id: val('device_id') || null,
@@ -350,20 +322,21 @@ export default function Traffic() {
           aria-label="Custom time range"
           onSubmit={applyRange}
         >
-          <div className={pageStyles.field}>
-            <label htmlFor="tr-from">From</label>
-            <input
-              id="tr-from"
-              name="from"
-              type="datetime-local"
-              required
-              defaultValue={toLocalInput(q.from)}
-            />
-          </div>
-          <div className={pageStyles.field}>
-            <label htmlFor="tr-to">To</label>
-            <input id="tr-to" name="to" type="datetime-local" defaultValue={toLocalInput(q.to)} />
-          </div>
+          <InputField
+            id="tr-from"
+            label="From"
+            name="from"
+            type="datetime-local"
+            required
+            defaultValue={toLocalInput(q.from)}
+          />
+          <InputField
+            id="tr-to"
+            label="To"
+            name="to"
+            type="datetime-local"
+            defaultValue={toLocalInput(q.to)}
+          />
           <button type="submit" className="primary">
             Apply range
           </button>
@@ -374,50 +347,43 @@ export default function Traffic() {
           ) : null}
         </form>
       ) : null}
-      <form
+      <FilterForm
         key={`filters-${key}`}
-        className={pageStyles.form}
-        role="search"
-        aria-label="Filter flows"
-        onSubmit={applyFilters}
+        label="Filter flows"
+        onApply={applyFilters}
+        onClear={() => update({ device_id: null, ip: null, port: null, proto: null, app: null })}
+        clearText="Clear filters"
       >
-        <div className={pageStyles.field}>
-          <label htmlFor="tr-device">Device ID</label>
-          <input
-            id="tr-device"
-            name="device_id"
-            type="number"
-            min={1}
-            inputMode="numeric"
-            defaultValue={q.filters.device_id ?? ''}
-          />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="tr-ip">IP address</label>
-          <input
-            id="tr-ip"
-            name="ip"
-            maxLength={45}
-            pattern="[0-9A-Fa-f:.]{2,45}"
-            title="An IPv4 or IPv6 address"
-            placeholder="10.0.0.5 or fe80::1"
-            defaultValue={q.filters.ip ?? ''}
-          />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="tr-port">Port</label>
-          <input
-            id="tr-port"
-            name="port"
-            type="number"
-            min={0}
-            max={65535}
-            inputMode="numeric"
-            defaultValue={q.filters.port ?? ''}
-          />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="tr-proto">Protocol</label>
+        <InputField
+          id="tr-device"
+          label="Device ID"
+          name="device_id"
+          type="number"
+          min={1}
+          inputMode="numeric"
+          defaultValue={q.filters.device_id ?? ''}
+        />
+        <InputField
+          id="tr-ip"
+          label="IP address"
+          name="ip"
+          maxLength={45}
+          pattern="[0-9A-Fa-f:.]{2,45}"
+          title="An IPv4 or IPv6 address"
+          placeholder="10.0.0.5 or fe80::1"
+          defaultValue={q.filters.ip ?? ''}
+        />
+        <InputField
+          id="tr-port"
+          label="Port"
+          name="port"
+          type="number"
+          min={0}
+          max={65535}
+          inputMode="numeric"
+          defaultValue={q.filters.port ?? ''}
+        />
+        <Field id="tr-proto" label="Protocol">
           <select id="tr-proto" name="proto" defaultValue={protoValue}>
             <option value="">Any</option>
             {PROTOCOLS.map((p) => (
@@ -429,29 +395,18 @@ export default function Traffic() {
               <option value={protoValue}>{`Protocol ${protoValue}`}</option>
             ) : null}
           </select>
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="tr-app">Application</label>
-          <input
-            id="tr-app"
-            name="app"
-            maxLength={32}
-            pattern="[A-Za-z0-9_\-]{1,32}"
-            title="An application protocol such as dns, tls, http"
-            placeholder="dns, tls, http, mqtt"
-            defaultValue={q.filters.app ?? ''}
-          />
-        </div>
-        <button type="submit" className="primary">
-          Apply filters
-        </button>
-        <button
-          type="button"
-          onClick={() => update({ device_id: null, ip: null, port: null, proto: null, app: null })}
-        >
-          Clear filters
-        </button>
-      </form>
+        </Field>
+        <InputField
+          id="tr-app"
+          label="Application"
+          name="app"
+          maxLength={32}
+          pattern="[A-Za-z0-9_\-]{1,32}"
+          title="An application protocol such as dns, tls, http"
+          placeholder="dns, tls, http, mqtt"
+          defaultValue={q.filters.app ?? ''}
+        />
+      </FilterForm>
       <div className={explorer.split}>
         <SeriesPanel qKey={qKey} />
         <TalkersPanel qKey={qKey} filterLink={filterLink} />

@@ -1,21 +1,9 @@
-import {
-  CategoryScale,
-  Chart as ChartJS,
-  Filler,
-  Legend,
-  LinearScale,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartOptions,
-} from 'chart.js';
 import { Line } from 'react-chartjs-2';
 import type { TrafficBucket } from '../../api/types';
+import { lineOptions, useChartColors } from '../../components/chart';
 import { formatBytes, formatDateTime, formatInt, formatTime } from '../../format';
-import { cssVar, useTheme } from '../../theme';
+import { cssVar } from '../../theme';
 import styles from '../Inventory.module.css';
-
-ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, Filler, Legend, Tooltip);
 
 /** Bytes (area, left axis) and flows (line, right axis) per bucket of the explorer's range. */
 export default function TrafficSeriesChart({
@@ -27,30 +15,20 @@ export default function TrafficSeriesChart({
   bucketSeconds: number;
   label: string;
 }) {
-  const { theme } = useTheme();
-  void theme; // re-render with the colours of the current theme
-  const grid = cssVar('--grid');
-  const text = cssVar('--muted');
+  const { grid, text } = useChartColors();
   const bytesColor = cssVar('--chart-1');
   const flowsColor = cssVar('--chart-2');
   const spanMs =
     items.length > 1 ? Date.parse(items[items.length - 1]?.t ?? '') - Date.parse(items[0]?.t ?? '') : 0;
   const tick = spanMs > 86_400_000 || bucketSeconds >= 3_600 ? formatDateTime : formatTime;
-  const options: ChartOptions<'line'> = {
-    responsive: true,
-    maintainAspectRatio: false,
-    animation: false,
-    interaction: { mode: 'index', intersect: false },
-    plugins: {
-      legend: { position: 'bottom', labels: { boxWidth: 12, color: text } },
-      tooltip: {
-        callbacks: {
-          title: (c) => formatDateTime(items[c[0]?.dataIndex ?? 0]?.t ?? ''),
-          label: (c) =>
-            c.datasetIndex === 0
-              ? `Bytes: ${formatBytes(Number(c.parsed.y))}`
-              : `Flows: ${formatInt(Number(c.parsed.y))}`,
-        },
+  const options = lineOptions(text, {
+    tooltip: {
+      callbacks: {
+        title: (c) => formatDateTime(items[c[0]?.dataIndex ?? 0]?.t ?? ''),
+        label: (c) =>
+          c.datasetIndex === 0
+            ? `Bytes: ${formatBytes(Number(c.parsed.y))}`
+            : `Flows: ${formatInt(Number(c.parsed.y))}`,
       },
     },
     scales: {
@@ -71,7 +49,7 @@ export default function TrafficSeriesChart({
         ticks: { color: text, precision: 0, callback: (v) => formatInt(Number(v)) },
       },
     },
-  };
+  });
   return (
     <div className={styles.chart} role="img" aria-label={label} data-testid="traffic-chart">
       <Line

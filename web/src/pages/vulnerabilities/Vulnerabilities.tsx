@@ -1,13 +1,14 @@
-import { useCallback, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 import type { Page } from '../../api/client';
 import { VULN_SEVERITIES, VULN_SORTS, type Vulnerability, type VulnSort } from '../../api/types';
-import { useApi } from '../../auth';
-import { DataTable, type Column } from '../../components/DataTable';
-import { Pager, PageHeader, pageStyles } from '../../components/Page';
+import type { Column } from '../../components/DataTable';
+import { Check, Field, FilterForm, InputField, Options } from '../../components/Form';
+import { PageHeader } from '../../components/Page';
+import { PagedTable } from '../../components/PagedTable';
 import { Empty, ErrorState, Loading } from '../../components/States';
-import { formatDateTime, formatInt, humanize } from '../../format';
-import { useResource } from '../../hooks/useResource';
+import { formatDateTime, formatInt } from '../../format';
+import { useGet } from '../../hooks/useGet';
+import { useSearchUpdate } from '../../hooks/useSearchUpdate';
 import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
@@ -96,8 +97,7 @@ const columns: Column<Vulnerability>[] = [
 ];
 
 export default function Vulnerabilities() {
-  const client = useApi();
-  const [params, setParams] = useSearchParams();
+  const { params, setParams, update } = useSearchUpdate();
   const severity = params.get('severity') ?? '';
   const kev = params.get('kev') === 'true';
   const affected = params.get('affected') === 'true';
@@ -106,45 +106,23 @@ export default function Vulnerabilities() {
   const sort: VulnSort = isSort(sortParam) ? sortParam : 'cvss';
   const order = params.get('order') === 'asc' ? 'asc' : 'desc';
   const cursor = params.get('cursor') ?? '';
-  const load = useCallback(
-    (signal: AbortSignal) =>
-      client.get<Page<Vulnerability>>(
-        '/vulnerabilities',
-        {
-          severity,
-          kev: kev ? 'true' : undefined,
-          affected: affected ? 'true' : undefined,
-          q,
-          sort,
-          order,
-          cursor,
-          limit: PAGE_SIZE,
-        },
-        signal,
-      ),
-    [client, severity, kev, affected, q, sort, order, cursor],
-  );
-  const res = useResource(load);
+  const res = useGet<Page<Vulnerability>>('/vulnerabilities', {
+    severity,
+    kev: kev ? 'true' : undefined,
+    affected: affected ? 'true' : undefined,
+    q,
+    sort,
+    order,
+    cursor,
+    limit: PAGE_SIZE,
+  });
   const { reload } = res;
   // A status change or a re-match changes the affected-device counts.
   useLiveEvents(['resync'], () => {
     if (cursor === '') reload();
   });
 
-  const update = (change: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(change)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (!('cursor' in change)) next.delete('cursor');
-    setParams(next);
-  };
-
-  const applySearch = (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    update({ q: String(new FormData(e.currentTarget).get('q') ?? '').trim() || null });
-  };
+  const applySearch = (f: FormData) => update({ q: String(f.get('q') ?? '').trim() || null });
 
   const onSort = (k: string) => {
     if (k === sort) update({ order: order === 'asc' ? 'desc' : 'asc' });
@@ -167,22 +145,16 @@ export default function Vulnerabilities() {
     );
   else
     body = (
-      <>
-        <DataTable
-          rows={res.data.items}
-          columns={columns}
-          caption="Vulnerabilities"
-          hideCaption
-          rowKey={(v) => v.cve_id}
-          sort={{ key: sort, order, onSort }}
-        />
-        <Pager
-          hasCursor={cursor !== ''}
-          nextCursor={res.data.next_cursor}
-          onFirst={() => update({ cursor: null })}
-          onNext={(c) => update({ cursor: c })}
-        />
-      </>
+      <PagedTable
+        rows={res.data.items}
+        columns={columns}
+        caption="Vulnerabilities"
+        rowKey={(v) => v.cve_id}
+        sort={{ key: sort, order, onSort }}
+        cursor={cursor}
+        nextCursor={res.data.next_cursor}
+        onCursor={(c) => update({ cursor: c })}
+      />
     );
 
   return (
@@ -191,67 +163,47 @@ export default function Vulnerabilities() {
         title="Vulnerabilities"
         subtitle="Known CVEs (NVD), known exploited (CISA KEV) and exploit likelihood (EPSS)"
       />
-      <form
+      <FilterForm
         key={q}
-        className={pageStyles.form}
-        role="search"
-        aria-label="Filter vulnerabilities"
-        onSubmit={applySearch}
+        label="Filter vulnerabilities"
+        onApply={applySearch}
+        applyText="Search"
+        onClear={() => setParams(new URLSearchParams())}
       >
-        <div className={pageStyles.field}>
-          <label htmlFor="vuln-q">Search</label>
-          <input
-            id="vuln-q"
-            name="q"
-            type="search"
-            maxLength={200}
-            placeholder="CVE id or words of the description"
-            defaultValue={q}
-          />
-        </div>
-        <div className={pageStyles.field}>
-          <label htmlFor="vuln-severity">Severity</label>
+        <InputField
+          id="vuln-q"
+          label="Search"
+          name="q"
+          type="search"
+          maxLength={200}
+          placeholder="CVE id or words of the description"
+          defaultValue={q}
+        />
+        <Field id="vuln-severity" label="Severity">
           <select
             id="vuln-severity"
             value={severity}
             onChange={(e) => update({ severity: e.target.value || null })}
           >
-            <option value="">Any</option>
-            {VULN_SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
+            <Options values={VULN_SEVERITIES} any="Any" />
           </select>
-        </div>
-        <label className={explorer.check} htmlFor="vuln-kev">
-          <input
-            // Uncontrolled (keyed by the URL's value): the box flips at once, the URL follows in a transition.
-            key={`kev-${kev}`}
-            id="vuln-kev"
-            type="checkbox"
-            defaultChecked={kev}
-            onChange={(e) => update({ kev: e.target.checked ? 'true' : null })}
-          />
-          Known exploited (KEV) only
-        </label>
-        <label className={explorer.check} htmlFor="vuln-affected">
-          <input
-            key={`affected-${affected}`}
-            id="vuln-affected"
-            type="checkbox"
-            defaultChecked={affected}
-            onChange={(e) => update({ affected: e.target.checked ? 'true' : null })}
-          />
-          Affecting my devices only
-        </label>
-        <button type="submit" className="primary">
-          Search
-        </button>
-        <button type="button" onClick={() => setParams(new URLSearchParams())}>
-          Clear
-        </button>
-      </form>
+        </Field>
+        {/* Uncontrolled (keyed by the URL's value): the box flips at once, the URL follows in a transition. */}
+        <Check
+          key={`kev-${kev}`}
+          id="vuln-kev"
+          label="Known exploited (KEV) only"
+          defaultChecked={kev}
+          onChange={(e) => update({ kev: e.target.checked ? 'true' : null })}
+        />
+        <Check
+          key={`affected-${affected}`}
+          id="vuln-affected"
+          label="Affecting my devices only"
+          defaultChecked={affected}
+          onChange={(e) => update({ affected: e.target.checked ? 'true' : null })}
+        />
+      </FilterForm>
       {body}
     </>
   );
