@@ -1,5 +1,17 @@
-import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as CaptureItemsModule from '../src/ingest/capture-items.js';
@@ -13,6 +25,7 @@ import {
   type Group,
 } from './harness.js';
 import { buildIotPcap } from './inputs.js';
+import { flowExportDatagrams } from './netflow-gen.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -48,9 +61,12 @@ function buildDist(log: (m: string) => void): boolean {
 export const ingestGroup: Group = {
   name: 'ingest',
   description:
-    'pcap → flows throughput against tshark, nfpcapd and softflowd on 1.17 M packets of real IoT captures. ' +
-    'Ours runs the compiled build (dist/, built once by the bench) like production: the in-memory loop ' +
-    'imports it and `iotsec ingest` runs with IOTSEC_USE_DIST=1.',
+    'pcap → flows throughput against tshark, nfpcapd and softflowd on 1.17 M packets of real IoT captures; ' +
+    '`iotsec ingest` into PGlite and PostgreSQL against tshark; NetFlow v9 + IPFIX records received and ' +
+    'stored by `iotsec collect` (synthetic exporters over loopback UDP); peak resident memory of `iotsec ' +
+    'ingest` on a 2 GB capture (written for the run, deleted after). Ours runs the compiled build (dist/, ' +
+    'built once by the bench) like production: the in-memory loop imports it and the commands run with ' +
+    'IOTSEC_USE_DIST=1.',
   async run(ctx) {
     ensureDebian(['tshark', 'softflowd', 'nfdump'], ctx.log);
     const input = buildIotPcap(ctx.sharedData, ctx.outDir);
@@ -218,6 +234,291 @@ export const ingestGroup: Group = {
         ),
       );
     }
+
+    const nf = await netflowIntoPostgres(ctx, useDist);
+    if (nf) emit(nf);
+    for (const r of await bigCaptureRss(ctx, useDist)) emit(r);
     return results;
   },
 };
+
+const NETFLOW_GOAL = 100_000;
+
+/**
+ * NetFlow v9 + IPFIX records/s received and stored: `iotsec collect --netflow PORT` (its own process, like
+ * production) writing to PostgreSQL, fed over loopback UDP by two synthetic exporters (one v9, one IPFIX,
+ * ~1.4 KB datagrams) at an offered rate above the goal. The figure is records stored in network_traffic per
+ * second from the first datagram sent to the last row stored; records lost on the way (UDP drops, buffer
+ * overflow) are reported beside it.
+ */
+export async function netflowIntoPostgres(
+  ctx: Parameters<Group['run']>[0],
+  useDist: boolean,
+): Promise<BenchResult | null> {
+  const rate = Number(process.env.NETFLOW_RATE ?? 150_000); // offered records/s
+  const seconds = Number(process.env.NETFLOW_SECONDS ?? 4);
+  const total = Math.round(rate * seconds);
+  const schema = `bench_nf_${Date.now().toString(36)}`;
+  const dataDir = mkdtempSync(join(ctx.outDir, 'data-'));
+  const port = await freeUdpPort();
+  const startMs = Date.UTC(2024, 4, 1, 12);
+  const grams = [
+    flowExportDatagrams({ protocol: 'ipfix', records: Math.ceil(total / 2), startMs, seed: 1, domain: 1 }),
+    flowExportDatagrams({ protocol: 'v9', records: Math.floor(total / 2), startMs, seed: 2, domain: 2 }),
+  ];
+  const profile = process.env.NETFLOW_PROFILE; // a folder: CPU-profile the collector (investigation)
+  const args = [join(ROOT, 'bin', 'iotsec.js'), 'collect', '--netflow', String(port)];
+  if (profile) args.unshift('--cpu-prof', `--cpu-prof-dir=${profile}`);
+  const child = spawn(process.execPath, args, {
+    env: {
+      ...process.env,
+      DATABASE_URL: PG_URL,
+      DATABASE_SCHEMA: schema,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      IOTSEC_USE_DIST: useDist ? '1' : '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const pg = (await import('pg')).default;
+  const db = new pg.Client({ connectionString: PG_URL });
+  const sock = dgram.createSocket('udp4');
+  try {
+    const t0 = Date.now();
+    while (!out.includes('collector listening')) {
+      if (child.exitCode !== null || Date.now() - t0 > 60_000) {
+        ctx.log(`iotsec collect did not start: ${out.slice(-400)}`);
+        return null;
+      }
+      await sleep(50);
+    }
+    await db.connect();
+    const count = async (): Promise<number> =>
+      Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".network_traffic`)).rows[0]?.n ??
+          0,
+      );
+    // Paced sending: both exporters interleaved, a slice every 5 ms.
+    const sendStart = performance.now();
+    const perSlice = Math.max(1, Math.round((rate * 0.005) / 24)); // datagrams per 5 ms over both exporters
+    const idx = [0, 0];
+    let sentRecords = 0;
+    let slice = 0;
+    const countDone = { n: 0, at: sendStart };
+    while (idx[0]! < grams[0]!.length || idx[1]! < grams[1]!.length) {
+      for (let k = 0; k < perSlice; k++) {
+        const e = k % 2;
+        const list = grams[e]!;
+        const i = idx[e]!;
+        if (i >= list.length) continue;
+        idx[e] = i + 1;
+        await new Promise<void>((res) => sock.send(list[i]!, port, '127.0.0.1', () => res()));
+      }
+      slice++;
+      const due = sendStart + slice * 5;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    sentRecords = total;
+    const sendSeconds = (performance.now() - sendStart) / 1000;
+    // Wait for the rows: until all are stored, or nothing new for 5 s.
+    for (;;) {
+      await sleep(200);
+      const n = await count();
+      if (n > countDone.n) {
+        countDone.n = n;
+        countDone.at = performance.now();
+      }
+      if (n >= sentRecords || performance.now() - countDone.at > 5000) break;
+    }
+    const secs = (countDone.at - sendStart) / 1000;
+    // What the collector itself counted (received records, sink drops), from its sources row.
+    const row = (
+      await db.query<{ stats: { records?: number; dropped?: number; errors?: Record<string, number> } }>(
+        `SELECT stats FROM "${schema}".sources WHERE kind = 'netflow' LIMIT 1`,
+      )
+    ).rows[0]?.stats;
+    const perSec = secs > 0 ? countDone.n / secs : 0;
+    const lost = sentRecords - countDone.n;
+    ctx.log(
+      `netflow: offered ${rate}/s for ${sendSeconds.toFixed(1)} s (${sentRecords} records), stored ${countDone.n} in ${secs.toFixed(1)} s = ${Math.round(perSec)} records/s, lost ${lost}`,
+    );
+    return compare(
+      {
+        group: 'ingest',
+        name: 'NetFlow v9 + IPFIX records received and stored (iotsec collect → PostgreSQL)',
+        ours: Math.round(perSec),
+        anchor: 'goal',
+        anchor_value: NETFLOW_GOAL,
+        unit: 'records/s',
+        goal: `>= ${NETFLOW_GOAL} records/s, none lost`,
+        quality: {
+          offered_per_s: rate,
+          sent: sentRecords,
+          stored: countDone.n,
+          lost,
+          send_seconds: Math.round(sendSeconds * 10) / 10,
+          seconds: Math.round(secs * 10) / 10,
+          datagrams: grams[0]!.length + grams[1]!.length,
+          received: row?.records ?? null,
+          sink_dropped: row?.dropped ?? null,
+          compiled: useDist,
+        },
+      },
+      'higher',
+      (_ratio, ours) => ours >= NETFLOW_GOAL && lost === 0,
+    );
+  } finally {
+    sock.close();
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await db.end().catch(() => undefined);
+    spawnSync('psql', [PG_URL, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const RSS_GOAL_MB = 300;
+
+/**
+ * Peak resident memory of `iotsec ingest` (a child process, into PostgreSQL) on a 2 GB pcap written for the
+ * run (the IoT Sentinel captures repeated; deleted afterwards), read from /proc/PID/status (VmHWM): once as
+ * launched by default, once with the old generation capped at 160 MB (--max-old-space-size). The live heap
+ * stays small; without a cap V8 lets garbage pile up before collecting it, which is what the first figure
+ * shows.
+ */
+async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean): Promise<BenchResult[]> {
+  if (process.platform !== 'linux') return [];
+  const bytes = Number(process.env.BIG_PCAP_MB ?? 2000) * 1e6;
+  const dir = mkdtempSync(join(ctx.outDir, 'big-'));
+  const out: BenchResult[] = [];
+  try {
+    const file = join(dir, 'big.pcap');
+    const input = writeBigPcap(ctx.sharedData, file, bytes);
+    for (const cap of [null, 160]) {
+      const schema = `bench_rss_${Date.now().toString(36)}`;
+      const args = [join(ROOT, 'bin', 'iotsec.js'), 'ingest', '--json', file];
+      if (cap) args.unshift(`--max-old-space-size=${cap}`);
+      const t0 = performance.now();
+      const r = await peakRss(args, {
+        ...process.env,
+        DATABASE_URL: PG_URL,
+        DATABASE_SCHEMA: schema,
+        DATA_DIR: join(dir, 'data'),
+        LOG_LEVEL: 'warn',
+        IOTSEC_USE_DIST: useDist ? '1' : '0',
+      });
+      const secs = (performance.now() - t0) / 1000;
+      spawnSync('psql', [PG_URL, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
+      rmSync(join(dir, 'data'), { recursive: true, force: true });
+      const summary = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as {
+        flows?: number;
+        packets?: number;
+      };
+      const how = cap ? `old generation capped at ${cap} MB` : 'default launch';
+      ctx.log(
+        `2 GB ingest (${how}): exit ${r.code}, peak RSS ${r.peakMb} MB, ${secs.toFixed(1)} s, ${summary.flows} flows`,
+      );
+      out.push(
+        compare(
+          {
+            group: 'ingest',
+            name: `iotsec ingest of a ${Math.round(input.bytes / 1e6)} MB pcap into PostgreSQL: peak RSS (${how})`,
+            ours: r.code === 0 ? r.peakMb : 0,
+            anchor: 'goal',
+            anchor_value: RSS_GOAL_MB,
+            unit: 'MB',
+            goal: `< ${RSS_GOAL_MB} MB`,
+            quality: {
+              exit_code: r.code,
+              packets: input.packets,
+              packets_stored: summary.packets ?? null,
+              flows: summary.flows ?? null,
+              seconds: Math.round(secs * 10) / 10,
+              node_flags: cap ? [`--max-old-space-size=${cap}`] : [],
+              compiled: useDist,
+            },
+          },
+          'lower',
+          (_ratio, ours) => r.code === 0 && ours < RSS_GOAL_MB,
+        ),
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** The IoT Sentinel Ethernet captures concatenated, again and again, into one pcap of `bytes` (streamed). */
+function writeBigPcap(sharedData: string, path: string, bytes: number): { bytes: number; packets: number } {
+  const root = join(sharedData, 'iot-sentinel-train');
+  const files: string[] = [];
+  for (const dev of readdirSync(root).sort()) {
+    const d = join(root, dev);
+    if (statSync(d).isDirectory())
+      for (const f of readdirSync(d).sort()) if (f.endsWith('.pcap')) files.push(join(d, f));
+  }
+  const fd = openSync(path, 'w');
+  let written = 0;
+  let packets = 0;
+  try {
+    while (written < bytes) {
+      for (const f of files) {
+        const b = readFileSync(f);
+        if (b.readUInt32LE(0) !== 0xa1b2c3d4 || b.readUInt32LE(20) !== 1) continue; // µs, LE, Ethernet
+        if (written === 0) written += writeSync(fd, b.subarray(0, 24));
+        let off = 24;
+        while (off + 16 <= b.length) {
+          const cap = b.readUInt32LE(off + 8);
+          if (off + 16 + cap > b.length) break;
+          off += 16 + cap;
+          packets++;
+        }
+        written += writeSync(fd, b.subarray(24, off));
+        if (written >= bytes) break;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { bytes: written, packets };
+}
+
+/** Runs node with `args`, sampling the child's VmHWM (peak resident set) until it exits. */
+async function peakRss(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; peakMb: number; stdout: string }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // exited between two samples
+    }
+  }, 50);
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  clearInterval(timer);
+  return { code, peakMb: Math.round(peakKb / 1024), stdout };
+}

@@ -6,6 +6,7 @@ import { profileCaptureFile } from './capture-profile.js';
 import { decide, type Identification } from './identify.js';
 import { predictDeviceTypes, type DeviceTypeModel } from './model.js';
 import type { Rule } from './rules.js';
+import { upnpDescription } from './upnp.js';
 
 export interface ClassifyLine {
   pcap: string;
@@ -34,6 +35,8 @@ export async function classifyCapture(
       ...(opts.minConfidence !== undefined ? { minConfidence: opts.minConfidence } : {}),
     });
     const evidence = id.evidence.filter((e) => e.used || e.source !== 'oui').map((e) => e.text);
+    const upnp = upnpDescription(p.signals);
+    if (upnp.text) evidence.push(upnp.text);
     if (!hasL2)
       evidence.unshift(
         'the capture has no layer 2: no MAC address, device keyed by its IP (vendor and MAC unknown)',
@@ -42,7 +45,7 @@ export async function classifyCapture(
       pcap,
       mac: p.mac,
       ip: p.ip,
-      vendor: id.vendor,
+      vendor: id.vendor ?? upnp.manufacturer,
       device_type: id.deviceType,
       confidence: Math.round(id.confidence * 1000) / 1000,
       model: opts.model?.id ?? null,

@@ -73,6 +73,17 @@ const BANNER_PRODUCTS: Record<string, [string, string, CpePart]> = {
 
 const VERSION = /^\d+(\.\d+){0,3}[a-z0-9.-]*$/i;
 
+/**
+ * The version a firmware string states: the whole string when it is one ("1.0.4", "v1.04b02" → "1.04b02"), else the
+ * first dotted number in it ("WeMo_WW_2.00.11057.PVT-OWRT-Insight" → "2.00.11057"); null when none.
+ */
+export function firmwareVersion(firmware: string): string | null {
+  const t = cpeToken(firmware)?.replace(/^v(?=\d)/, '');
+  if (t && VERSION.test(t)) return t;
+  const m = /(?:^|[^\d.])v?(\d+\.\d+(?:\.\d+){0,2})(?![\d])/i.exec(firmware);
+  return m?.[1] ?? null;
+}
+
 function values(input: CpeInput, kind: string): string[] {
   const m = input.signals.get(kind);
   return m ? [...m.keys()] : [];
@@ -87,8 +98,8 @@ export function inferCpes(input: CpeInput): CpeInference[] {
   const model = input.model ? cpeToken(input.model) : null;
   if (vendor && model) {
     add(make('h', vendor, model, null), `vendor ${input.vendor} + model ${input.model}`);
-    const fw = input.firmware ? cpeToken(input.firmware) : null;
-    if (fw && VERSION.test(fw))
+    const fw = input.firmware ? firmwareVersion(input.firmware) : null;
+    if (fw)
       add(
         make('o', vendor, `${model}_firmware`, fw),
         `vendor ${input.vendor} + model ${input.model} + firmware ${input.firmware}`,
@@ -114,10 +125,23 @@ export function inferCpes(input: CpeInput): CpeInference[] {
     const d = /^dhcpcd-(\d+\.\d+(\.\d+)?)/i.exec(vc);
     if (d?.[1]) add(make('a', 'roy_marples', 'dhcpcd', d[1]), `DHCP vendor class '${vc}'`);
   }
-  if (vendor) {
+  // The UPnP device description names the maker itself; it stands in when no vendor is known.
+  const upnpMaker = values(input, 'upnp_manufacturer')[0] ?? null;
+  const upnpVendor = vendor ?? (upnpMaker ? cpeVendor(upnpMaker) : null);
+  if (upnpVendor) {
+    const who = vendor ? `vendor ${input.vendor}` : `UPnP manufacturer '${upnpMaker}'`;
     for (const um of values(input, 'upnp_model')) {
       const t = cpeToken(um);
-      if (t) add(make('h', vendor, t, null), `UPnP model '${um}' + vendor ${input.vendor}`);
+      if (!t) continue;
+      add(make('h', upnpVendor, t, null), `UPnP model '${um}' + ${who}`);
+      for (const fwText of values(input, 'upnp_firmware')) {
+        const fw = firmwareVersion(fwText);
+        if (fw)
+          add(
+            make('o', upnpVendor, `${t}_firmware`, fw),
+            `UPnP model '${um}' + firmware '${fwText}' + ${who}`,
+          );
+      }
     }
   }
   return [...out].map(([cpe, evidence]) => ({ cpe, evidence }));

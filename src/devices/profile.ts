@@ -12,7 +12,7 @@
  */
 import type { ObservationKind } from '../flows/observations.js';
 
-export type SignalKind = ObservationKind | 'oui' | 'open_port' | 'mac_alias' | 'upnp_model';
+export type SignalKind = ObservationKind | 'oui' | 'open_port' | 'mac_alias';
 
 export interface ProfileFlow {
   /** The device originated the flow. */

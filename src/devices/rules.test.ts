@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { inferCpes } from './cpe.js';
+import { firmwareVersion, inferCpes } from './cpe.js';
 import { DEVICE_TYPE_FEATURES, tokensOfColumns, withoutPackets } from './features.js';
 import { identityKey } from './identity.js';
 import { decide } from './identify.js';
 import { addSignal, emptyProfile, type DeviceProfile } from './profile.js';
 import { evaluateRules, ruleSchema, type Rule } from './rules.js';
 import { dnsToken, wordTokens } from './tokens.js';
+import { upnpDescription } from './upnp.js';
 
 function profile(signals: [string, string][], mac = '50:c7:bf:00:c7:03'): DeviceProfile {
   const p = emptyProfile(mac, '10.0.0.20', null);
@@ -187,5 +188,38 @@ describe('CPE inference', () => {
       'cpe:2.3:a:busybox:busybox:1.19.4:*:*:*:*:*:*:*',
     ]);
     expect(inferCpes({ vendor: 'Acme', model: null, firmware: null, signals: new Map() })).toEqual([]);
+  });
+
+  it('reads a version out of firmware strings, and nothing where there is none', () => {
+    expect(firmwareVersion('1.2.5')).toBe('1.2.5');
+    expect(firmwareVersion('WeMo_WW_2.00.11057.PVT-OWRT-Insight')).toBe('2.00.11057');
+    expect(firmwareVersion('v1.04b02')).toBe('1.04b02');
+    expect(firmwareVersion('build 20170412')).toBeNull();
+    expect(firmwareVersion('')).toBeNull();
+  });
+
+  it('takes maker, model and firmware from a UPnP device description when nothing else names them', () => {
+    const p = profile([
+      ['upnp_manufacturer', 'Belkin International Inc.'],
+      ['upnp_model', 'Insight 1.0'],
+      ['upnp_firmware', 'WeMo_WW_2.00.11057.PVT-OWRT-Insight'],
+      ['upnp_friendly_name', 'Living room plug'],
+    ]);
+    const d = upnpDescription(p.signals);
+    expect(d).toMatchObject({
+      manufacturer: 'Belkin International Inc.',
+      model: 'Insight 1.0',
+      firmware: 'WeMo_WW_2.00.11057.PVT-OWRT-Insight',
+    });
+    expect(d.text).toBe(
+      "UPnP device description: manufacturer 'Belkin International Inc.', model 'Insight 1.0', firmware 'WeMo_WW_2.00.11057.PVT-OWRT-Insight'",
+    );
+    const cpes = inferCpes({ vendor: null, model: null, firmware: null, signals: p.signals });
+    expect(cpes.map((c) => c.cpe)).toEqual([
+      'cpe:2.3:h:belkin:insight_1.0:-:*:*:*:*:*:*:*',
+      'cpe:2.3:o:belkin:insight_1.0_firmware:2.00.11057:*:*:*:*:*:*:*',
+    ]);
+    expect(cpes[1]?.evidence).toContain("UPnP manufacturer 'Belkin International Inc.'");
+    expect(upnpDescription(profile([['dhcp_vendor', 'udhcp 1.19.4']]).signals).text).toBeNull();
   });
 });

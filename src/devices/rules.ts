@@ -27,6 +27,10 @@ export const RULE_SIGNAL_KINDS = [
   'oui',
   'open_port',
   'upnp_model',
+  'upnp_manufacturer',
+  'upnp_device_type',
+  'upnp_firmware',
+  'upnp_friendly_name',
 ] as const satisfies readonly SignalKind[];
 
 const safeRegex = z
@@ -115,6 +119,10 @@ const KIND_LABEL: Record<string, string> = {
   oui: 'OUI',
   open_port: 'open port',
   upnp_model: 'UPnP model',
+  upnp_manufacturer: 'UPnP manufacturer',
+  upnp_device_type: 'UPnP device type',
+  upnp_firmware: 'UPnP firmware',
+  upnp_friendly_name: 'UPnP friendly name',
 };
 
 export const kindLabel = (kind: string): string => KIND_LABEL[kind] ?? kind;

@@ -26,6 +26,7 @@ import { loadDeviceTypeModel } from './model-store.js';
 import { predictDeviceTypes, type DeviceTypeModel } from './model.js';
 import { isEstablished, openPortValue } from './profile.js';
 import { loadUserRules } from './rules-store.js';
+import { upnpDescription } from './upnp.js';
 
 export interface IdentificationSettings {
   dataDir: string;
@@ -129,28 +130,35 @@ export async function identifyDevices(
       });
       const user = new Set(d.user_fields);
       const evidence: Evidence[] = id.evidence;
+      const upnp = upnpDescription(p.signals);
+      if (upnp.text)
+        evidence.push({ source: 'rule', ref: 'upnp', text: upnp.text, confidence: 1, used: true });
       const next = {
         device_type: user.has('device_type') ? d.device_type : id.deviceType,
         type_source: user.has('device_type') ? d.type_source : id.typeSource,
         confidence: user.has('device_type') ? d.confidence : id.confidence,
-        vendor: user.has('vendor') ? d.vendor : (id.vendor ?? d.vendor),
-        model: user.has('model') ? d.model : (id.model ?? d.model),
+        vendor: user.has('vendor') ? d.vendor : (id.vendor ?? upnp.manufacturer ?? d.vendor),
+        model: user.has('model') ? d.model : (id.model ?? upnp.model ?? d.model),
         os: user.has('os') ? d.os : (id.os ?? d.os),
+        firmware: user.has('firmware') ? d.firmware : (upnp.firmware ?? d.firmware),
       };
       const cpes = user.has('cpe23')
         ? d.cpe23
-        : inferCpes({ vendor: next.vendor, model: next.model, firmware: d.firmware, signals: p.signals }).map(
-            (c) => {
-              evidence.push({
-                source: 'rule',
-                ref: 'cpe',
-                text: `CPE ${c.cpe} from ${c.evidence}`,
-                confidence: 1,
-                used: true,
-              });
-              return c.cpe;
-            },
-          );
+        : inferCpes({
+            vendor: next.vendor,
+            model: next.model,
+            firmware: next.firmware,
+            signals: p.signals,
+          }).map((c) => {
+            evidence.push({
+              source: 'rule',
+              ref: 'cpe',
+              text: `CPE ${c.cpe} from ${c.evidence}`,
+              confidence: 1,
+              used: true,
+            });
+            return c.cpe;
+          });
       const differs =
         next.device_type !== d.device_type ||
         next.type_source !== d.type_source ||
@@ -158,10 +166,12 @@ export async function identifyDevices(
         next.vendor !== d.vendor ||
         next.model !== d.model ||
         next.os !== d.os ||
+        next.firmware !== d.firmware ||
         cpes.join('\n') !== d.cpe23.join('\n');
       await tx.execute(sql`
         UPDATE devices SET device_type = ${next.device_type}, type_source = ${next.type_source},
           confidence = ${next.confidence}, vendor = ${next.vendor}, model = ${next.model}, os = ${next.os},
+          firmware = ${next.firmware},
           cpe23 = ${sql.param(cpes)}::text[], evidence = ${JSON.stringify(evidence)}::jsonb,
           updated_at = CASE WHEN ${differs} THEN now() ELSE updated_at END
         WHERE id = ${d.id}`);

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { communityId, ipTextToBytes } from './community-id.js';
+import { communityId, communityIdV4, ipTextToBytes } from './community-id.js';
 import { HAVE_ZEEK_DATA, MISSING_DATA_MESSAGE, readZeekLog } from './test-support/trace.js';
 
 const cid = (
@@ -88,3 +89,30 @@ describe.skipIf(!HAVE_ZEEK_DATA)(
     });
   },
 );
+
+describe('communityIdV4', () => {
+  it('equals communityId on the 4-byte addresses', () => {
+    const bytes = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.constant(0x0a000001)),
+        fc.constantFrom(1, 6, 17, 58, 132, 47),
+        fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
+        fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
+        fc.integer({ min: 0, max: 65535 }),
+        (s, d, proto, sp, dp, seed) => {
+          const srcPort = proto === 1 || proto === 58 ? (sp ?? 0) & 0xff : sp;
+          const dstPort = proto === 1 || proto === 58 ? (dp ?? 0) & 0xff : dp;
+          expect(communityIdV4(s, d, proto, srcPort, dstPort, seed)).toBe(
+            communityId({ srcIp: bytes(s), dstIp: bytes(d), proto, srcPort, dstPort, seed }),
+          );
+          expect(communityIdV4(s, s, proto, srcPort, dstPort, seed)).toBe(
+            communityId({ srcIp: bytes(s), dstIp: bytes(s), proto, srcPort, dstPort, seed }),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -109,6 +109,63 @@ export function communityId(input: CommunityIdInput): string {
   return `1:${hash('sha1', buf, 'base64')}`;
 }
 
+const V4_PORTS = new Uint8Array(16);
+const V4_NO_PORTS = new Uint8Array(12);
+
+/**
+ * communityId for IPv4 addresses given as unsigned 32-bit numbers, without allocating the input (the flow
+ * table's path): the same string communityId returns for their 4-byte forms.
+ */
+export function communityIdV4(
+  srcIp: number,
+  dstIp: number,
+  proto: number,
+  srcPort?: number,
+  dstPort?: number,
+  seed = 0,
+): string {
+  let saddr = srcIp >>> 0;
+  let daddr = dstIp >>> 0;
+  let sport = -1;
+  let dport = -1;
+  let oneWay = false;
+  if (proto === 1 || proto === 58) {
+    const eq = icmpPortEquivalents(srcPort ?? 0, dstPort ?? 0, proto === 58);
+    sport = (eq >> 8) & 0xff;
+    dport = eq & 0xff;
+    oneWay = (eq & 0x10000) !== 0;
+  } else if (PORT_PROTOS.has(proto) && srcPort !== undefined && dstPort !== undefined) {
+    sport = srcPort;
+    dport = dstPort;
+  }
+  const hasPorts = sport >= 0 && dport >= 0;
+  const ordered = oneWay || saddr < daddr || (saddr === daddr && hasPorts && sport < dport);
+  if (!ordered) {
+    [saddr, daddr] = [daddr, saddr];
+    [sport, dport] = [dport, sport];
+  }
+  const buf = hasPorts ? V4_PORTS : V4_NO_PORTS;
+  buf[0] = (seed >> 8) & 0xff;
+  buf[1] = seed & 0xff;
+  buf[2] = saddr >>> 24;
+  buf[3] = (saddr >>> 16) & 0xff;
+  buf[4] = (saddr >>> 8) & 0xff;
+  buf[5] = saddr & 0xff;
+  buf[6] = daddr >>> 24;
+  buf[7] = (daddr >>> 16) & 0xff;
+  buf[8] = (daddr >>> 8) & 0xff;
+  buf[9] = daddr & 0xff;
+  buf[10] = proto & 0xff;
+  buf[11] = 0;
+  if (hasPorts) {
+    buf[12] = (sport >> 8) & 0xff;
+    buf[13] = sport & 0xff;
+    buf[14] = (dport >> 8) & 0xff;
+    buf[15] = dport & 0xff;
+  }
+  return `1:${hash('sha1', buf, 'base64')}`;
+}
+
 /** Parses dotted-quad or IPv6 text into bytes (for callers holding strings; tests). */
 export function ipTextToBytes(ip: string): Uint8Array {
   if (ip.includes(':')) {

@@ -8,20 +8,26 @@
  * heuristic; never towards a broadcast/multicast address).
  * Expiry: per-protocol idle timeouts, an optional active timeout, FIN from both sides or RST (after a short
  * close delay that absorbs trailing ACKs), and an LRU cap on live flows.
+ * App layer: the first payload packets of each direction give protocol hints (DNS names, SNI, HTTP Host);
+ * an HTTP response carrying a device description (XML: UPnP, HNAP) is reassembled, bounded, and reported
+ * to the `observations` sink.
  */
 import { DecodeError } from '../wire/errors.js';
-import { ipv4ToString, ipv6ToString, macOrNull } from '../wire/addr.js';
+import { ipv4Text, ipv6ToString, macOrNull } from '../wire/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
+import { dechunk, HttpResponseHead, scanHttpResponseHead } from '../wire/http/body.js';
 import { decodeHttp, httpStartLineOk } from '../wire/http/decode.js';
 import { decodeMqttConnect } from '../wire/mqtt/decode.js';
 import { ntpDecodes } from '../wire/ntp/decode.js';
 import { decodeSsdp } from '../wire/ssdp/decode.js';
 import { decodeTlsClientHello, tlsFirstHandshakeType, tlsHandshakeBytesNeeded } from '../wire/tls/decode.js';
+import { decodeDeviceDescription, looksLikeXmlDocument } from '../wire/upnp/decode.js';
 import type { DnsAnswerSummary } from '../wire/dns/decode.js';
 import type { PacketInfo } from '../wire/packet/types.js';
 import { TcpFlag } from '../wire/packet/types.js';
 import { appProtoByPort, appProtoByTcpPayload, isLikelyServerPort } from './app-proto.js';
-import { communityId, icmpPortEquivalents } from './community-id.js';
+import { communityId, communityIdV4, icmpPortEquivalents } from './community-id.js';
+import { emitDeviceDescription, type ObservationSink } from './observations.js';
 import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, type PayloadCache } from './payload-cache.js';
 import type { CloseReason, ConnState, FlowRecord } from './types.js';
 
@@ -49,6 +55,11 @@ export interface FlowTableOptions {
    * packet). Without it every payload is decoded here on its own.
    */
   payloadCache?: PayloadCache;
+  /**
+   * Receives the observations the table makes across packets: device descriptions (UPnP, HNAP) in HTTP
+   * response bodies, tagged with the device that served them. Without it bodies are not reassembled.
+   */
+  observations?: ObservationSink;
 }
 
 export interface FlowTableStats {
@@ -60,6 +71,8 @@ export interface FlowTableStats {
   evicted: number;
   /** Payloads that failed to decode (counted, never thrown). */
   decodeErrors: number;
+  /** Device-description bodies not reassembled because BODY_BUDGET bytes were already buffered. */
+  bodiesSkipped: number;
 }
 
 // TCP endpoint states (Zeek's TCP_ENDPOINT_*).
@@ -78,6 +91,27 @@ const L_OTHER = 2;
 const L_CLOSING = 3;
 
 const TLS_REASSEMBLY_CAP = 16 * 1024;
+/** Most bytes of one response body reassembled for a device description. */
+export const BODY_CAP = 16 * 1024;
+/** Most bytes buffered for bodies across all flows (a flood of XML responses cannot grow memory). */
+export const BODY_BUDGET = 2 * 1024 * 1024;
+
+/** An HTTP response body being reassembled (device descriptions only). */
+class Body {
+  constructor(
+    /** Direction of the response (true: sent by the originator). */
+    readonly fromOrig: boolean,
+    /** Content-Length capped at BODY_CAP, -1 when unknown (chunked, or until the connection closes). */
+    readonly need: number,
+    readonly chunked: boolean,
+    /** Content-Type said nothing of XML: decided on the first body bytes. */
+    public undecided: boolean,
+    public buf: Uint8Array,
+    /** Next expected TCP sequence number. */
+    public nextSeq: number,
+  ) {}
+  len = 0;
+}
 
 class Flow {
   // Key.
@@ -136,6 +170,7 @@ class Flow {
   dnsNames: string[] | null = null;
   tlsBuf: Uint8Array | null = null;
   tlsBufLen = 0;
+  body: Body | null = null;
   // Intrusive lists.
   list = L_OTHER;
   prev: Flow | null = null;
@@ -282,10 +317,6 @@ function isBroadcastOrMulticast4(ip: number): boolean {
   return ip === 0xffffffff || ip >>> 28 === 0xe || (ip & 0xff) === 0xff;
 }
 
-function u32Bytes(v: number): Uint8Array {
-  return Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
-}
-
 /** Compares two 16-byte IPv6 addresses inside `data`. */
 function cmp6(d: Uint8Array, a: number, b: number): number {
   for (let i = 0; i < 16; i++) {
@@ -309,6 +340,7 @@ export class FlowTable {
     flowsExported: 0,
     evicted: 0,
     decodeErrors: 0,
+    bodiesSkipped: 0,
   };
   private readonly onFlow: (r: FlowRecord) => void;
   private readonly timeouts: [number, number, number, number];
@@ -318,6 +350,12 @@ export class FlowTable {
   private readonly inspectPackets: number;
   private readonly seed: number;
   private readonly cache: PayloadCache | null;
+  private readonly observer: ObservationSink | null;
+  private readonly head = new HttpResponseHead();
+  /** Bytes held by Body buffers. */
+  private bodyBytes = 0;
+  /** Time of the packet being added. */
+  private now = 0;
   private readonly v4 = new V4Table();
   private readonly other = new Map<string, Flow>();
   private readonly lists = [new FlowList(), new FlowList(), new FlowList(), new FlowList()];
@@ -339,6 +377,7 @@ export class FlowTable {
     this.inspectPackets = opts.inspectPackets ?? 4;
     this.seed = opts.communityIdSeed ?? 0;
     this.cache = opts.payloadCache ?? null;
+    this.observer = opts.observations ?? null;
   }
 
   /** Number of live flows. */
@@ -350,6 +389,7 @@ export class FlowTable {
   add(info: PacketInfo, frame: Uint8Array = info.data): void {
     this.stats.packets++;
     const now = info.tsMicros;
+    this.now = now;
     if (now - this.lastAdvance >= 1_000_000) this.advance(now);
     if (info.ipVersion !== 4 && info.ipVersion !== 6) {
       this.stats.ignored++;
@@ -550,7 +590,8 @@ export class FlowTable {
       list.remove(f);
       list.push(f);
     }
-    const ipLen = info.ipLen > 0 ? info.ipLen : Math.max(0, info.wireLen - Math.max(0, info.l3Offset));
+    const ipLen =
+      info.ipLen > 0 ? info.ipLen : Math.max(0, info.wireLen - Math.max(0, info.l3Offset - info.frameStart));
     // Payload on the wire (not only captured): IP length minus all headers up to the payload.
     const wirePayload =
       info.payloadOffset >= 0 && info.ipLen > 0
@@ -646,13 +687,19 @@ export class FlowTable {
     if (len <= 0) return;
     const isDns = f.appProto === 'dns' || f.appProto === 'mdns';
     const budgetLeft = fromOrig ? f.inspectO < this.inspectPackets : f.inspectR < this.inspectPackets;
-    if (!budgetLeft && !(isDns && (f.dnsNames?.length ?? 0) < this.maxDnsNames) && !f.tlsBuf) return;
+    if (
+      !budgetLeft &&
+      !(isDns && (f.dnsNames?.length ?? 0) < this.maxDnsNames) &&
+      !f.tlsBuf &&
+      !(f.body && f.body.fromOrig === fromOrig)
+    )
+      return;
     if (fromOrig) f.inspectO++;
     else f.inspectR++;
     try {
       const ok =
         f.proto === 6
-          ? this.inspectTcp(f, frame, off, len, fromOrig)
+          ? this.inspectTcp(f, frame, off, len, fromOrig, info.tcpSeq >>> 0)
           : f.proto === 17
             ? this.inspectUdp(f, frame, off, len)
             : true;
@@ -664,7 +711,18 @@ export class FlowTable {
   }
 
   /** False (or a DecodeError) when the payload failed to decode. */
-  private inspectTcp(f: Flow, b: Uint8Array, off: number, len: number, fromOrig: boolean): boolean {
+  private inspectTcp(
+    f: Flow,
+    b: Uint8Array,
+    off: number,
+    len: number,
+    fromOrig: boolean,
+    seq: number,
+  ): boolean {
+    if (f.body && f.body.fromOrig === fromOrig) {
+      this.bodySegment(f, f.body, b, off, len, seq);
+      return true;
+    }
     if (f.tlsBuf && fromOrig) {
       // Continue reassembling a ClientHello split across segments (bounded).
       const need = Math.min(TLS_REASSEMBLY_CAP, tlsHandshakeBytesNeeded(f.tlsBuf, 0, f.tlsBufLen));
@@ -680,6 +738,8 @@ export class FlowTable {
         f.appFromPayload = true;
       }
     }
+    if (f.appProto === 'http' && b[off] === 0x48 && this.observer)
+      this.responseHead(f, b, off, len, fromOrig, seq);
     if (!fromOrig) return true;
     if (f.appProto === 'tls' && f.sni === null && b[off] === 0x16) {
       return this.tryClientHello(f, b, off, len, false);
@@ -730,6 +790,122 @@ export class FlowTable {
     }
   }
 
+  /**
+   * An HTTP response head (either direction, so a mid-stream capture with swapped roles works too): a 2xx
+   * response whose Content-Type names XML, or whose body starts like an XML document, has its body read
+   * for a device description; any other body is never buffered.
+   */
+  private responseHead(
+    f: Flow,
+    b: Uint8Array,
+    off: number,
+    len: number,
+    fromOrig: boolean,
+    seq: number,
+  ): void {
+    const h = this.head;
+    if (!scanHttpResponseHead(b, off, len, h)) return;
+    if (h.status < 200 || h.status > 299 || h.encoded || h.contentLength === 0) return;
+    const bodyOff = off + h.headLength;
+    const bodyLen = len - h.headLength;
+    let undecided = false;
+    if (!h.xml) {
+      if (bodyLen <= 0) undecided = true;
+      else if (!looksLikeXmlDocument(b, bodyOff, bodyLen)) return;
+    }
+    if (!h.chunked && h.contentLength > 0 && bodyLen >= h.contentLength) {
+      // The whole body is in this segment: no copy.
+      this.description(f, fromOrig, b, bodyOff, h.contentLength, this.now);
+      return;
+    }
+    const need = h.chunked ? -1 : h.contentLength > 0 ? Math.min(h.contentLength, BODY_CAP) : -1;
+    const cap = need > 0 ? need : BODY_CAP;
+    if (this.bodyBytes + cap > BODY_BUDGET) {
+      this.stats.bodiesSkipped++;
+      return;
+    }
+    this.bodyBytes += cap;
+    const body = new Body(
+      fromOrig,
+      need,
+      h.chunked,
+      undecided,
+      new Uint8Array(cap),
+      (seq + h.headLength) >>> 0,
+    );
+    f.body = body;
+    if (bodyLen > 0) this.bodySegment(f, body, b, bodyOff, bodyLen, body.nextSeq);
+  }
+
+  /** The next segment of a body: in-order bytes are appended; a gap ends the body with what it has. */
+  private bodySegment(f: Flow, s: Body, b: Uint8Array, off: number, len: number, seq: number): void {
+    let o = off;
+    let n = len;
+    const d = (seq - s.nextSeq) | 0;
+    if (d > 0) {
+      this.endBody(f, this.now); // bytes are missing
+      return;
+    }
+    if (d < 0) {
+      // Retransmitted or overlapping: keep only what is new.
+      if (-d >= n) return;
+      o -= d;
+      n += d;
+    }
+    if (s.undecided) {
+      if (!looksLikeXmlDocument(b, o, n)) {
+        this.dropBody(f);
+        return;
+      }
+      s.undecided = false;
+    }
+    const take = Math.min(n, s.buf.length - s.len);
+    s.buf.set(b.subarray(o, o + take), s.len);
+    s.len += take;
+    s.nextSeq = (s.nextSeq + n) >>> 0;
+    const full = s.len >= s.buf.length;
+    if (full || (s.need > 0 && s.len >= s.need) || (s.chunked && dechunk(s.buf, 0, s.len, BODY_CAP).done))
+      this.endBody(f, this.now);
+  }
+
+  /** Parses what a pending body holds and reports it (end of body, a gap, or the end of the flow). */
+  private endBody(f: Flow, ts: number): void {
+    const s = f.body;
+    if (!s) return;
+    this.dropBody(f);
+    if (s.undecided || s.len === 0) return;
+    if (s.chunked) {
+      const body = dechunk(s.buf, 0, s.len, BODY_CAP).body;
+      this.description(f, s.fromOrig, body, 0, body.length, ts);
+    } else this.description(f, s.fromOrig, s.buf, 0, s.len, ts);
+  }
+
+  private dropBody(f: Flow): void {
+    if (!f.body) return;
+    this.bodyBytes -= f.body.buf.length;
+    f.body = null;
+  }
+
+  /** Decodes a body as a device description and reports it for the side that sent it. */
+  private description(f: Flow, fromOrig: boolean, b: Uint8Array, off: number, len: number, ts: number): void {
+    const sink = this.observer;
+    if (!sink) return;
+    let d;
+    try {
+      d = decodeDeviceDescription(b, off, len);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.stats.decodeErrors++;
+      return;
+    }
+    if (!d) return;
+    const mac = macOrNull(fromOrig ? f.origMac : f.respMac);
+    let ip: string;
+    if (f.ipVersion === 4) ip = ipv4Text(fromOrig ? f.origIp4 : f.respIp4);
+    else ip = ipv6ToString((fromOrig ? f.origIp6 : f.respIp6) ?? new Uint8Array(16), 0);
+    emitDeviceDescription(sink, d, mac, ip, ts);
+  }
+
   private inspectUdp(f: Flow, b: Uint8Array, off: number, len: number): boolean {
     const app = f.appProto;
     const cache = this.cache;
@@ -770,6 +946,7 @@ export class FlowTable {
 
   /** Removes the flow from every structure and exports it (unless empty after an active export). */
   private finish(f: Flow, reason: CloseReason): void {
+    if (f.body) this.endBody(f, f.tsLast);
     this.lists[f.list]?.remove(f);
     this.byStart.remove(f);
     if (f.skey !== null) this.other.delete(f.skey);
@@ -782,14 +959,14 @@ export class FlowTable {
 
   private emit(f: Flow, reason: CloseReason): void {
     const v4 = f.ipVersion === 4;
-    const srcBytes = v4 ? u32Bytes(f.origIp4) : (f.origIp6 ?? new Uint8Array(16));
-    const dstBytes = v4 ? u32Bytes(f.respIp4) : (f.respIp6 ?? new Uint8Array(16));
+    const srcBytes = v4 ? null : (f.origIp6 ?? new Uint8Array(16));
+    const dstBytes = v4 ? null : (f.respIp6 ?? new Uint8Array(16));
     const hasPorts = f.proto === 6 || f.proto === 17 || f.proto === 132 || f.proto === 1 || f.proto === 58;
     const rec: FlowRecord = {
       tsStart: f.tsStart,
       tsEnd: f.tsLast,
-      srcIp: v4 ? ipv4ToString(f.origIp4) : ipv6ToString(srcBytes, 0),
-      dstIp: v4 ? ipv4ToString(f.respIp4) : ipv6ToString(dstBytes, 0),
+      srcIp: srcBytes ? ipv6ToString(srcBytes, 0) : ipv4Text(f.origIp4),
+      dstIp: dstBytes ? ipv6ToString(dstBytes, 0) : ipv4Text(f.respIp4),
       srcPort: hasPorts ? f.origPort : null,
       dstPort: hasPorts ? f.respPort : null,
       proto: f.proto,
@@ -809,7 +986,8 @@ export class FlowTable {
       vlan: f.vlan >= 0 ? f.vlan : null,
       sni: f.sni,
       httpHost: f.httpHost,
-      dnsNames: f.dnsNames ? [...f.dnsNames] : [],
+      // A finished flow hands its list over; an active-timeout export copies it (the flow goes on).
+      dnsNames: f.dnsNames ? (reason === 'active' ? [...f.dnsNames] : f.dnsNames) : NO_NAMES,
       closeReason: reason,
     };
     this.stats.flowsExported++;
@@ -827,10 +1005,16 @@ function addName(names: string[], max: number, n: string): void {
   if (n && names.length < max && !names.includes(n)) names.push(n);
 }
 
-function communityIdFor(f: Flow, src: Uint8Array, dst: Uint8Array, seed: number): string {
+/** The dnsNames of every flow without names (shared, frozen: FlowRecord consumers only read it). */
+const NO_NAMES = Object.freeze([]) as unknown as string[];
+
+/** IPv6 flows pass their addresses; IPv4 flows (null) are hashed from the numbers without allocating. */
+function communityIdFor(f: Flow, src: Uint8Array | null, dst: Uint8Array | null, seed: number): string {
   if (f.proto === 1 || f.proto === 58) {
     // Flow ports already hold the ICMP port equivalents; pass type/code so the mapping is idempotent.
     const oneWay = (icmpPortEquivalents(f.origPort, f.respPort, f.proto === 58) & 0x10000) !== 0;
+    if (!src || !dst)
+      return communityIdV4(f.origIp4, f.respIp4, f.proto, f.origPort, oneWay ? f.respPort : 0, seed);
     return communityId({
       srcIp: src,
       dstIp: dst,
@@ -841,6 +1025,15 @@ function communityIdFor(f: Flow, src: Uint8Array, dst: Uint8Array, seed: number)
     });
   }
   const ports = f.proto === 6 || f.proto === 17 || f.proto === 132;
+  if (!src || !dst)
+    return communityIdV4(
+      f.origIp4,
+      f.respIp4,
+      f.proto,
+      ports ? f.origPort : undefined,
+      ports ? f.respPort : undefined,
+      seed,
+    );
   return communityId({
     srcIp: src,
     dstIp: dst,

@@ -3,8 +3,10 @@
  * client id/requested IP, mDNS service types/instances/host names, SSDP server/USN/location, HTTP
  * User-Agent, TLS JA3/JA4/SNI, DNS query names, MQTT client id. Each is tagged with the *sending* device's
  * MAC and IP. Pure; decode failures are swallowed (DecodeError only) and counted by the caller if needed.
+ * Device descriptions (UPnP, HNAP) span several segments: the flow table reassembles them and reports them
+ * through emitDeviceDescription.
  */
-import { ipv4ToString, ipv6ToString, macOrNull } from '../wire/addr.js';
+import { ipv4Text, ipv6ToString, macOrNull } from '../wire/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
 import type { DnsAnswerSummary } from '../wire/dns/decode.js';
 import { DecodeError } from '../wire/errors.js';
@@ -12,7 +14,8 @@ import { decodeHttp, looksLikeHttpRequest } from '../wire/http/decode.js';
 import { decodeMqttConnect, looksLikeMqttConnect } from '../wire/mqtt/decode.js';
 import type { PacketInfo } from '../wire/packet/types.js';
 import { decodeSsdp } from '../wire/ssdp/decode.js';
-import { decodeTlsClientHello, ja3, ja4, looksLikeTlsHandshake } from '../wire/tls/decode.js';
+import type { DeviceDescription } from '../wire/upnp/types.js';
+import { clientHelloPrints, decodeTlsClientHello, looksLikeTlsHandshake } from '../wire/tls/decode.js';
 import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, DNS_TCP, type PayloadCache } from './payload-cache.js';
 
 export type ObservationKind =
@@ -32,7 +35,12 @@ export type ObservationKind =
   | 'tls_ja4'
   | 'tls_sni'
   | 'dns_query'
-  | 'mqtt_client_id';
+  | 'mqtt_client_id'
+  | 'upnp_model'
+  | 'upnp_manufacturer'
+  | 'upnp_device_type'
+  | 'upnp_firmware'
+  | 'upnp_friendly_name';
 
 export interface Observation {
   kind: ObservationKind;
@@ -66,20 +74,6 @@ export interface ObservationSink {
 const NONE: readonly Observation[] = Object.freeze([]);
 /** Per-packet caps (attacker-controlled counts). */
 const MAX_PER_PACKET = 32;
-
-/** Dotted quads by address: few distinct senders, asked for per packet. Bounded (attacker-controlled). */
-const ip4Cache = new Map<number, string>();
-const IP4_CACHE_MAX = 4096;
-
-function ipv4Text(v: number): string {
-  let s = ip4Cache.get(v);
-  if (s === undefined) {
-    s = ipv4ToString(v);
-    if (ip4Cache.size >= IP4_CACHE_MAX) ip4Cache.clear();
-    ip4Cache.set(v, s);
-  }
-  return s;
-}
 
 function srcIpText(info: PacketInfo, frame: Uint8Array): string | null {
   if (info.ipVersion === 4) return ipv4Text(info.srcIp4 >>> 0);
@@ -167,6 +161,8 @@ function udp(
     if (m.clientId) em.put('dhcp_client_id', `${m.clientId.type}:${m.clientId.value}`, cmac, cip);
     em.put('dhcp_requested_ip', m.requestedIp, cmac, cip);
   } else if (sp === 5353 || dp === 5353) {
+    // Only responses carry observations: a query (QR bit clear) is not decoded.
+    if (len >= 12 && ((frame[off + 2] ?? 0) & 0x80) === 0) return;
     const m = cache ? cache.dns(frame, off, len, DNS_MDNS) : decodeDnsMode(frame, off, len, DNS_MDNS);
     if (!m.isResponse) return;
     const rs = m.answers;
@@ -190,6 +186,8 @@ function udp(
       else em.put('mdns_hostname', r.name, mac, ip);
     }
   } else if (dp === 53) {
+    // Only queries carry observations: a response (QR bit set) is not decoded.
+    if (len >= 12 && ((frame[off + 2] ?? 0) & 0x80) !== 0) return;
     const m = cache ? cache.dns(frame, off, len, DNS_PLAIN) : decodeDnsMode(frame, off, len, DNS_PLAIN);
     if (!m.isResponse) questions(em, info, frame, m.questions);
   } else if (sp === 1900 || dp === 1900) {
@@ -231,8 +229,9 @@ function tcp(
     const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
     const ip = srcIpText(info, frame);
     em.put('tls_sni', h.sni, mac, ip);
-    em.put('tls_ja3', ja3(h).hash, mac, ip);
-    em.put('tls_ja4', ja4(h).fingerprint, mac, ip);
+    const prints = clientHelloPrints(h);
+    em.put('tls_ja3', prints.ja3, mac, ip);
+    em.put('tls_ja4', prints.ja4, mac, ip);
   } else if (looksLikeHttpRequest(frame, off, len)) {
     const m = cache ? cache.http(frame, off, len) : decodeHttp(frame, off, len);
     if (m.kind === 'request' && m.userAgent)
@@ -249,6 +248,45 @@ function tcp(
     const m = cache ? cache.dns(frame, off, len, DNS_TCP) : decodeDnsMode(frame, off, len, DNS_TCP);
     if (!m.isResponse) questions(em, info, frame, m.questions);
   }
+}
+
+/**
+ * The observations of a device description (an HTTP response body, see FlowTable), tagged with the device
+ * that served it. Kinds and values:
+ * - upnp_model: modelName, followed by " " + modelNumber when there is one that modelName does not already
+ *   contain ("Insight 1.0", "DCH-G020"); modelNumber alone when there is no modelName
+ * - upnp_manufacturer: manufacturer (HNAP VendorName), e.g. "Belkin International Inc."
+ * - upnp_device_type: deviceType, e.g. "urn:Belkin:device:insight:1" (HNAP Type, e.g. "ConnectedHomeClient")
+ * - upnp_firmware: firmwareVersion, else softwareVersion, e.g. "WeMo_WW_2.00.11057.PVT-OWRT-Insight"
+ * - upnp_friendly_name: friendlyName (HNAP DeviceName), e.g. "WeMo Insight"
+ * Returns how many were emitted.
+ */
+export function emitDeviceDescription(
+  sink: ObservationSink,
+  d: DeviceDescription,
+  mac: string | null,
+  ip: string | null,
+  tsMicros: number,
+): number {
+  let n = 0;
+  const put = (kind: ObservationKind, value: string | null) => {
+    if (value === null || value === '') return;
+    sink.observe(kind, mac, ip, value, tsMicros);
+    n++;
+  };
+  const model = d.modelName;
+  const number = d.modelNumber;
+  put(
+    'upnp_model',
+    model && number && !model.toLowerCase().includes(number.toLowerCase())
+      ? `${model} ${number}`
+      : (model ?? number),
+  );
+  put('upnp_manufacturer', d.manufacturer);
+  put('upnp_device_type', d.deviceType);
+  put('upnp_firmware', d.firmwareVersion);
+  put('upnp_friendly_name', d.friendlyName);
+  return n;
 }
 
 class Collector implements ObservationSink {
@@ -285,9 +323,9 @@ export function extractObservations(
  * lets the latest time win, ties going to the later item, decides as it would on the unaggregated stream.
  */
 export class ObservationAggregator implements ObservationSink {
-  /** kind → value → mac → ip → entry: nested maps need no key string per sighting (mac and ip strings
-   * come from caches, so their hashes are computed once). */
-  private byKind = new Map<ObservationKind, Map<string, Map<string, Map<string, AggEntry>>>>();
+  /** value → the entries with that value (few: one per kind, mac and ip that saw it); value strings mostly
+   * come from caches, so their hashes are computed once. */
+  private byValue = new Map<string, AggEntry[]>();
   private list: AggEntry[] = [];
   private seq = 0;
   /** Sightings since the last take(). */
@@ -306,36 +344,33 @@ export class ObservationAggregator implements ObservationSink {
     tsMicros: number,
   ): void {
     this.sightings++;
-    let byValue = this.byKind.get(kind);
-    if (byValue === undefined) this.byKind.set(kind, (byValue = new Map()));
-    let byMac = byValue.get(value);
-    if (byMac === undefined) byValue.set(value, (byMac = new Map()));
-    let byIp = byMac.get(mac ?? '');
-    if (byIp === undefined) byMac.set(mac ?? '', (byIp = new Map()));
-    const e = byIp.get(ip ?? '');
-    if (e === undefined) {
-      const n: AggEntry = {
-        o: { kind, mac, ip, value, tsMicros, count: 1, firstMicros: tsMicros },
-        seq: this.seq++,
-      };
-      byIp.set(ip ?? '', n);
-      this.list.push(n);
+    let same = this.byValue.get(value);
+    if (same === undefined) this.byValue.set(value, (same = []));
+    for (let i = 0; i < same.length; i++) {
+      const e = same[i] as AggEntry;
+      const o = e.o;
+      if (o.kind !== kind || o.mac !== mac || o.ip !== ip) continue;
+      o.count = (o.count ?? 1) + 1;
+      if (tsMicros >= o.tsMicros) {
+        o.tsMicros = tsMicros;
+        e.seq = this.seq++;
+      }
+      if (tsMicros < (o.firstMicros ?? o.tsMicros)) o.firstMicros = tsMicros;
       return;
     }
-    const o = e.o;
-    o.count = (o.count ?? 1) + 1;
-    if (tsMicros >= o.tsMicros) {
-      o.tsMicros = tsMicros;
-      e.seq = this.seq++;
-    }
-    if (tsMicros < (o.firstMicros ?? o.tsMicros)) o.firstMicros = tsMicros;
+    const n: AggEntry = {
+      o: { kind, mac, ip, value, tsMicros, count: 1, firstMicros: tsMicros },
+      seq: this.seq++,
+    };
+    same.push(n);
+    this.list.push(n);
   }
 
   /** The aggregated observations (see the class comment for the order); empties the aggregator. */
   take(): Observation[] {
     const list = this.list;
     this.list = [];
-    this.byKind = new Map();
+    this.byValue = new Map();
     this.sightings = 0;
     list.sort((a, b) => a.seq - b.seq);
     return list.map((e) => e.o);

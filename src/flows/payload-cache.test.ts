@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../wire/errors.js';
 import { PacketInfo } from '../wire/packet/types.js';
@@ -7,7 +8,8 @@ import {
   ObservationAggregator,
   type Observation,
 } from './observations.js';
-import { DNS_PLAIN, PayloadCache } from './payload-cache.js';
+import { DNS_MDNS, DNS_PLAIN, PayloadCache } from './payload-cache.js';
+import { mutated } from './test-support/fuzz.js';
 
 /** A DNS query for "a.b" (id 1, RD). */
 const query = Uint8Array.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0x61, 1, 0x62, 0, 0, 1, 0, 1]);
@@ -43,8 +45,59 @@ describe('PayloadCache', () => {
     }
     expect(first).toBeInstanceOf(DecodeError);
     expect(() => c.dns(cut, 0, cut.length, DNS_PLAIN)).toThrow(first as Error);
+  });
+
+  it('reuses a result for the same payload bytes in a later packet (verified byte for byte)', () => {
+    const c = new PayloadCache();
+    const a = c.dns(query, 0, query.length, DNS_PLAIN);
     c.clear();
-    expect(c.dns(query, 0, query.length, DNS_PLAIN)).not.toBe(a);
+    // Another buffer, another offset, another message id: the same question, the same (shared) summary.
+    const again = Uint8Array.from([9, 9, 9, ...query]);
+    again[3] = 0x77;
+    expect(c.dns(again, 3, query.length, DNS_PLAIN)).toBe(a);
+    // One byte different: decoded afresh.
+    const other = Uint8Array.from(query);
+    other[13] = 0x63;
+    c.clear();
+    const b = c.dns(other, 0, other.length, DNS_PLAIN);
+    expect(b).not.toBe(a);
+    expect(b.questions).toEqual(['c.b']);
+    // mDNS mode is another key.
+    c.clear();
+    expect(c.dns(query, 0, query.length, DNS_MDNS)).not.toBe(a);
+    // A memoised DecodeError is thrown again for the same bytes.
+    const cut = query.subarray(0, 15);
+    c.clear();
+    let first: unknown;
+    try {
+      c.dns(cut, 0, cut.length, DNS_PLAIN);
+    } catch (e) {
+      first = e;
+    }
+    c.clear();
+    expect(() => c.dns(Uint8Array.from(cut), 0, cut.length, DNS_PLAIN)).toThrow(first as Error);
+  });
+
+  it('gives the same answers as decoding every payload afresh (fuzz)', () => {
+    const memo = new PayloadCache();
+    const seeds = [query, Uint8Array.from([...query.subarray(0, 12), 3, 0x77, 0x77, 0x77, 0, 0, 1, 0, 1])];
+    fc.assert(
+      fc.property(fc.array(mutated(seeds), { minLength: 1, maxLength: 20 }), (payloads) => {
+        for (const p of payloads) {
+          memo.clear();
+          const run = (c: PayloadCache) => {
+            try {
+              return c.dns(p, 0, p.length, DNS_PLAIN);
+            } catch (e) {
+              if (e instanceof DecodeError) return e.kind;
+              throw e;
+            }
+          };
+          expect(run(memo)).toEqual(run(new PayloadCache()));
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -1,9 +1,9 @@
 import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
 import { emitObservations, ObservationAggregator } from '../flows/observations.js';
 import { PayloadCache } from '../flows/payload-cache.js';
-import { CaptureReader, type CaptureRecord } from '../wire/capture/decode.js';
+import { CaptureReader } from '../wire/capture/decode.js';
 import { isDecodeError } from '../wire/errors.js';
-import { decodePacket } from '../wire/packet/decode.js';
+import { decodeFrame } from '../wire/packet/decode.js';
 import { PacketInfo } from '../wire/packet/types.js';
 import { countError, emptyStats, type SourceItem, type SourceStats } from '../sources/types.js';
 
@@ -80,6 +80,7 @@ async function* decodeBatches(
   const table = new FlowTable({
     ...opts.flowTable,
     payloadCache: cache,
+    observations: obs,
     onFlow: (flow) => {
       stats.flows++;
       items.push({ kind: 'flow', flow });
@@ -97,13 +98,17 @@ async function* decodeBatches(
   };
   const full = (): boolean => items.length + obs.size >= batchItems || obs.sightings >= maxSightings;
 
-  const handle = (rec: CaptureRecord): void => {
+  // One frame: no record object and no subarray (decodeFrame reads the frame inside its chunk).
+  const frame = reader.frame;
+  const handle = (): void => {
+    const f = frame;
     stats.records++;
-    stats.bytes += rec.wireLen;
-    const data = rec.data;
-    decodePacket(rec.linkType, data, info);
-    info.tsMicros = rec.tsMicros;
-    info.iface = rec.iface;
+    stats.bytes += f.wireLen;
+    const data = f.buf;
+    decodeFrame(f.linkType, data, f.start, f.end, info);
+    info.tsMicros = f.tsMicros;
+    info.iface = f.iface;
+    info.wireLen = f.wireLen;
     if (info.decodeError !== null)
       countError(stats, `${info.decodeErrorLayer ?? 'packet'}_${info.decodeError}`);
     cache.clear();
@@ -118,8 +123,8 @@ async function* decodeBatches(
         reader.end();
         ended = true;
       } else reader.push(plainBytes(chunk));
-      for (let rec = reader.next(); rec !== null; rec = reader.next()) {
-        handle(rec);
+      while (reader.nextFrame()) {
+        handle();
         if (full()) yield take(false);
       }
       if (ended) break;
@@ -134,6 +139,7 @@ async function* decodeBatches(
   stats.errors = { ...stats.errors };
   if (fs.evicted > 0) stats.errors.flow_evicted = fs.evicted;
   if (fs.decodeErrors > 0) stats.errors.payload_decode = fs.decodeErrors;
+  if (fs.bodiesSkipped > 0) stats.errors.http_body_skipped = fs.bodiesSkipped;
   yield take(true);
 }
 

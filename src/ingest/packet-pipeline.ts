@@ -22,6 +22,7 @@ export class PacketPipeline {
     this.table = new FlowTable({
       ...opts.flowTable,
       payloadCache: this.cache,
+      observations: this.obs,
       onFlow: (flow) => {
         this.stats.flows++;
         this.items.push({ kind: 'flow', flow });
@@ -67,6 +68,7 @@ export class PacketPipeline {
     const fs = this.table.stats;
     if (fs.evicted > 0) this.stats.errors.flow_evicted = fs.evicted;
     if (fs.decodeErrors > 0) this.stats.errors.payload_decode = fs.decodeErrors;
+    if (fs.bodiesSkipped > 0) this.stats.errors.http_body_skipped = fs.bodiesSkipped;
     return this.take();
   }
 }

@@ -6,6 +6,7 @@ import type { IngestFlow, SourceItem } from '../sources/types.js';
 import { mergeDevices } from '../store/device-merge.js';
 import { queryRows, type Store, type Tx } from '../store/db.js';
 import { PartitionManager } from '../store/partitions.js';
+import { copyFlows } from '../store/traffic.js';
 import { microsToIso, minuteOf } from './timestamps.js';
 
 /**
@@ -301,7 +302,8 @@ export class IngestWriter {
       if (srcDev !== null) addRollup(rollups, srcDev, f, true);
       if (dstDev !== null && dstDev !== srcDev) addRollup(rollups, dstDev, f, false);
     });
-    for (let start = 0; start < flows.length; start += FLOW_CHUNK) {
+    const copied = await copyFlows(tx, this.store.engine, flows, deviceIds, peerIds, sourceId);
+    for (let start = 0; !copied && start < flows.length; start += FLOW_CHUNK) {
       await insertFlows(
         tx,
         flows.slice(start, start + FLOW_CHUNK),

@@ -1,5 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Db } from './db.js';
+import { Buffer } from 'node:buffer';
+import type { IngestFlow } from '../sources/types.js';
+import { queryRows, type Db, type Store, type Tx } from './db.js';
 
 /**
  * Every flow query goes through here (ARCHITECTURE section 8: a columnar engine can be swapped in behind
@@ -154,4 +156,203 @@ export async function timeSeries(db: Db, f: FlowFilter, bucketSeconds: number): 
     packets: Number(r.packets),
     flows: Number(r.flows),
   }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Bulk load: COPY, on both engines.
+
+/** The columns a flow fills, in COPY order (id takes its default). */
+const COPY_COLUMNS =
+  'ts_start, ts_end, device_id, peer_device_id, community_id, src_ip, src_port, dst_ip, dst_port, proto, ' +
+  'app_proto, bytes_out, bytes_in, packets_out, packets_in, tcp_flags_out, tcp_flags_in, conn_state, ' +
+  'src_mac, dst_mac, vlan, sni, http_host, dns_query, uid, label, source_id';
+
+/** Latest second accepted in COPY text (9999-12-31T23:59:59Z): later (corrupt) times take the INSERT path. */
+const MAX_COPY_SECONDS = 253_402_300_799;
+
+/**
+ * The minimal node-postgres "submittable" for COPY … FROM STDIN (what pg-copy-streams does, without the
+ * dependency): pg calls submit() when the query's turn comes, then the handle* methods for the server's
+ * answers; the whole payload is sent at CopyInResponse. Resolves with the row count after ReadyForQuery.
+ */
+class CopyFromStdin {
+  private error: Error | null = null;
+  private rows = 0;
+  readonly done: Promise<number>;
+  private settle!: (err: Error | null, rows: number) => void;
+
+  constructor(
+    private readonly text: string,
+    private readonly chunks: readonly Buffer[],
+  ) {
+    this.done = new Promise<number>((resolve, reject) => {
+      this.settle = (err, rows) => (err ? reject(err) : resolve(rows));
+    });
+  }
+
+  submit(connection: PgConnection): void {
+    connection.query(this.text);
+  }
+
+  handleCopyInResponse(connection: PgConnection): void {
+    try {
+      for (const c of this.chunks) connection.sendCopyFromChunk(c);
+      connection.endCopyFrom();
+    } catch (e) {
+      // The server then answers with an error and ReadyForQuery: the promise rejects, nothing is half-sent.
+      connection.sendCopyFail(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  handleCommandComplete(msg: { text?: string }): void {
+    const m = /^COPY (\d+)/.exec(msg.text ?? '');
+    this.rows = m ? Number(m[1]) : 0;
+  }
+
+  /** A server error (ReadyForQuery follows) or a dead connection (nothing follows): settle now. */
+  handleError(err: Error): void {
+    this.error = err;
+    this.settle(err, 0);
+  }
+
+  handleReadyForQuery(): void {
+    this.settle(this.error, this.rows);
+  }
+
+  // Not expected during COPY FROM; present because pg may route these to the active query.
+  handleEmptyQuery(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCopyData(): void {}
+  handlePortalSuspended(): void {}
+}
+
+/** The parts of pg's Connection and Client that COPY needs. */
+interface PgConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+  sendCopyFail(message: string): void;
+}
+interface PgClientLike {
+  connection: PgConnection;
+  query(q: CopyFromStdin): unknown;
+}
+interface PgliteTxLike {
+  query(text: string, params?: unknown[], opts?: { blob?: Blob }): Promise<{ affectedRows?: number }>;
+}
+
+/** The driver client under a drizzle transaction (drizzle keeps it on `session.client`), if recognisable. */
+function driverClient(tx: Tx): unknown {
+  const session = (tx as unknown as { session?: { client?: unknown } }).session;
+  return session?.client;
+}
+
+function isPgClient(c: unknown): c is PgClientLike {
+  const x = c as Partial<PgClientLike> | null | undefined;
+  return (
+    typeof x?.query === 'function' &&
+    typeof x.connection?.sendCopyFromChunk === 'function' &&
+    typeof x.connection.endCopyFrom === 'function'
+  );
+}
+
+function isPgliteTx(c: unknown): c is PgliteTxLike {
+  const x = c as { query?: unknown; connection?: unknown } | null | undefined;
+  return typeof x?.query === 'function' && x.connection === undefined;
+}
+
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
+
+/** A text value in COPY text format (NUL, which PostgreSQL text cannot hold, is dropped). */
+function copyText(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x5c) out += '\\\\';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x0d) out += '\\r';
+    else if (c !== 0) out += s[i];
+  }
+  return out;
+}
+
+const N = '\\N';
+const textOrNull = (s: string | null | undefined, max = Infinity): string =>
+  s === null || s === undefined ? N : copyText(s.length > max ? s.slice(0, max) : s);
+const numOrNull = (v: number | null | undefined): string => (v === null || v === undefined ? N : String(v));
+
+/** ISO text of µs since the epoch, exactly (the second's prefix is memoised: flows come in time order). */
+let tsSecond = Number.NaN;
+let tsPrefix = '';
+function tsText(us: number): string {
+  const u = Math.floor(us);
+  const sec = Math.floor(u / 1_000_000);
+  if (sec !== tsSecond) {
+    tsSecond = sec;
+    tsPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
+  }
+  const frac = u - sec * 1_000_000;
+  return `${tsPrefix}.${frac < 100_000 ? String(frac).padStart(6, '0') : frac}Z`;
+}
+
+/**
+ * Appends flows to network_traffic with COPY in the caller's transaction (text format, built here):
+ * PostgreSQL gets COPY … FROM STDIN through node-postgres, PGlite COPY … FROM '/dev/blob'. Returns false,
+ * having written nothing, when the driver is not one of those two or a timestamp is out of the range COPY
+ * text can carry; the caller then inserts the flows another way. Text columns are cut like the INSERT path
+ * does (sni, http_host, dns_query to 255 characters).
+ */
+export async function copyFlows(
+  tx: Tx,
+  engine: Store['engine'],
+  flows: readonly IngestFlow[],
+  deviceIds: readonly (number | null)[],
+  peerIds: readonly (number | null)[],
+  sourceId: string | null,
+): Promise<boolean> {
+  if (flows.length === 0) return true;
+  const client = driverClient(tx);
+  const pgClient = engine === 'postgres' && isPgClient(client) ? client : null;
+  const pglite = engine === 'pglite' && isPgliteTx(client) ? client : null;
+  if (!pgClient && !pglite) return false;
+  for (const f of flows) {
+    const ok =
+      f.tsStart >= 0 &&
+      f.tsEnd >= 0 &&
+      f.tsStart / 1e6 < MAX_COPY_SECONDS &&
+      f.tsEnd / 1e6 < MAX_COPY_SECONDS;
+    if (!ok) return false;
+  }
+  const source = sourceId === null ? N : copyText(sourceId);
+  const chunks: Buffer[] = [];
+  let text = '';
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i] as IngestFlow;
+    text +=
+      `${tsText(f.tsStart)}\t${tsText(f.tsEnd)}\t${numOrNull(deviceIds[i])}\t${numOrNull(peerIds[i])}\t` +
+      `${textOrNull(f.communityId)}\t${copyText(f.srcIp)}\t${numOrNull(f.srcPort)}\t${copyText(f.dstIp)}\t` +
+      `${numOrNull(f.dstPort)}\t${f.proto}\t${textOrNull(f.appProto)}\t${f.bytesOut}\t${f.bytesIn}\t` +
+      `${f.packetsOut}\t${f.packetsIn}\t${f.tcpFlagsOut}\t${f.tcpFlagsIn}\t${textOrNull(f.connState)}\t` +
+      `${textOrNull(f.srcMac)}\t${textOrNull(f.dstMac)}\t${numOrNull(f.vlan)}\t${textOrNull(f.sni, 255)}\t` +
+      `${textOrNull(f.httpHost, 255)}\t${textOrNull(f.dnsNames[0], 255)}\t${textOrNull(f.uid)}\t` +
+      `${textOrNull(f.label)}\t${source}\n`;
+    if (text.length >= 1 << 18) {
+      chunks.push(Buffer.from(text, 'utf8'));
+      text = '';
+    }
+  }
+  if (text.length > 0) chunks.push(Buffer.from(text, 'utf8'));
+  if (pgClient) {
+    const q = new CopyFromStdin(`COPY network_traffic (${COPY_COLUMNS}) FROM STDIN`, chunks);
+    pgClient.query(q);
+    await q.done;
+  } else if (pglite) {
+    await pglite.query(`COPY network_traffic (${COPY_COLUMNS}) FROM '/dev/blob'`, [], {
+      blob: new Blob(chunks),
+    });
+  }
+  return true;
 }

@@ -8,6 +8,24 @@ export function ipv4ToString(v: number): string {
   return `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
+/**
+ * ipv4ToString memoised by address: a capture has few distinct addresses and the flow table and the
+ * observations ask for the same ones again and again. Bounded (cleared when full): addresses are
+ * attacker-controlled.
+ */
+export function ipv4Text(v: number): string {
+  let s = ip4Cache.get(v);
+  if (s === undefined) {
+    s = ipv4ToString(v);
+    if (ip4Cache.size >= IP4_CACHE_MAX) ip4Cache.clear();
+    ip4Cache.set(v, s);
+  }
+  return s;
+}
+
+const ip4Cache = new Map<number, string>();
+const IP4_CACHE_MAX = 8192;
+
 /** Dotted quad of 4 bytes at `off`. */
 export function ipv4BytesToString(b: Uint8Array, off: number): string {
   return `${b[off] ?? 0}.${b[off + 1] ?? 0}.${b[off + 2] ?? 0}.${b[off + 3] ?? 0}`;

@@ -119,3 +119,43 @@ describe('FlowExportRecord → IngestFlow', () => {
     });
   });
 });
+
+describe('flowExportToIngest address fast path', () => {
+  it('gives the same flow for canonical dotted quads as the general parser; the rest goes through it', async () => {
+    const { communityId, ipTextToBytes } = await import('../../flows/community-id.js');
+    for (const [src, dst, proto, sp, dp] of [
+      ['10.0.0.1', '93.184.216.34', 6, 40000, 443],
+      ['192.168.1.200', '255.255.255.255', 17, 68, 67],
+      ['10.0.0.1', '10.0.0.1', 1, null, 0x0800],
+      ['0.0.0.0', '224.0.0.251', 47, null, null],
+    ] as const) {
+      const r = emptyRecord(10, 'x', 0);
+      r.srcAddr = src;
+      r.dstAddr = dst;
+      r.protocol = proto;
+      r.srcPort = sp;
+      r.dstPort = dp;
+      const f = flowExportToIngest(r);
+      expect(f?.srcIp).toBe(src);
+      expect(f?.dstIp).toBe(dst);
+      expect(f?.communityId).toBe(
+        communityId({
+          srcIp: ipTextToBytes(src),
+          dstIp: ipTextToBytes(dst),
+          proto,
+          srcPort: f?.srcPort ?? undefined,
+          dstPort: f?.dstPort ?? undefined,
+        }),
+      );
+    }
+    const odd = emptyRecord(10, 'x', 0);
+    odd.srcAddr = '010.000.000.001';
+    odd.dstAddr = '10.0.0.2';
+    odd.protocol = 6;
+    expect(flowExportToIngest(odd)).toBeNull(); // parseIp refuses leading zeros, as before
+    odd.srcAddr = '2001:db8::1';
+    expect(flowExportToIngest(odd)).toBeNull(); // mixed families
+    odd.srcAddr = '10.0.0.256';
+    expect(flowExportToIngest(odd)).toBeNull();
+  });
+});

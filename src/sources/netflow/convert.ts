@@ -1,6 +1,7 @@
 /** FlowExportRecord (NetFlow v5/v9, IPFIX; one direction) → IngestFlow. */
 import { appProtoByPort } from '../../flows/app-proto.js';
 import type { CloseReason } from '../../flows/types.js';
+import { communityIdV4 } from '../../flows/community-id.js';
 import { macOrNull } from '../../wire/addr.js';
 import type { FlowExportRecord } from '../../wire/flowexport/decode.js';
 import type { IngestFlow } from '../types.js';
@@ -42,9 +43,13 @@ function closeReasonOf(v: number | undefined): CloseReason {
  */
 export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | null {
   if (r.srcAddr === null || r.dstAddr === null) return null;
-  const src = parseIp(r.srcAddr);
-  const dst = parseIp(r.dstAddr);
-  if (!src || !dst || src.bytes.length !== dst.bytes.length) return null;
+  // The decoder writes IPv4 addresses as canonical dotted quads: read those as numbers (no parse into
+  // bytes and back); anything else goes through parseIp.
+  const s4 = dottedQuad(r.srcAddr);
+  const d4 = s4 < 0 ? -1 : dottedQuad(r.dstAddr);
+  const src = d4 < 0 ? parseIp(r.srcAddr) : null;
+  const dst = d4 < 0 ? parseIp(r.dstAddr) : null;
+  if (d4 < 0 && (!src || !dst || src.bytes.length !== dst.bytes.length)) return null;
   const proto = r.protocol ?? 0;
   let sport: number | null = r.srcPort;
   let dport: number | null = r.dstPort;
@@ -72,8 +77,8 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
   return {
     tsStart,
     tsEnd,
-    srcIp: src.text,
-    dstIp: dst.text,
+    srcIp: src ? src.text : r.srcAddr,
+    dstIp: dst ? dst.text : r.dstAddr,
     srcPort: sport,
     dstPort: dport,
     proto,
@@ -87,7 +92,10 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
     tcpFlagsOut: proto === 6 ? (r.tcpFlags ?? 0) & 0xff : 0,
     tcpFlagsIn: 0,
     connState: 'OTH',
-    communityId: communityIdOf(src, dst, proto, sport, dport, seed),
+    communityId:
+      src && dst
+        ? communityIdOf(src, dst, proto, sport, dport, seed)
+        : communityIdV4(s4, d4, proto, sport ?? undefined, dport ?? undefined, seed),
     srcMac: smac !== undefined && smac > 0 ? macOrNull(smac) : null,
     dstMac: dmac !== undefined && dmac > 0 ? macOrNull(dmac) : null,
     vlan: vlan !== undefined && vlan > 0 && vlan <= 4095 ? vlan : null,
@@ -98,4 +106,28 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
     uid: null,
     label: null,
   };
+}
+
+/** The number of a canonical dotted quad ("10.0.0.1": no leading zeros, no spaces), else -1. */
+function dottedQuad(t: string): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 0x30);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return v * 256 + part;
 }

@@ -1,8 +1,9 @@
 import { DecodeError } from '../errors.js';
 import { isPcapMagic, PcapReader } from '../pcap/decode.js';
 import { isPcapngMagic, PcapngReader } from '../pcapng/decode.js';
-import type { CaptureFormat, CaptureRecord, RecordReader } from './types.js';
+import { CaptureFrame, type CaptureFormat, type CaptureRecord, type RecordReader } from './types.js';
 
+export { CaptureFrame } from './types.js';
 export type { CaptureFormat, CaptureRecord, RecordReader } from './types.js';
 
 /** Which capture format the first bytes announce, or null when neither (fewer than 4 bytes → null). */
@@ -30,6 +31,8 @@ export class CaptureReader implements RecordReader {
   private ended = false;
   private readonly source: string;
   private readonly forced: CaptureFormat | undefined;
+  /** The frame of the last nextFrame() that returned true (filled by the pcap reader itself). */
+  readonly frame = new CaptureFrame();
 
   constructor(opts: CaptureReaderOptions = {}) {
     this.source = opts.source ?? 'stream';
@@ -92,9 +95,30 @@ export class CaptureReader implements RecordReader {
     return null;
   }
 
+  /**
+   * Moves to the next record like next(), exposing it as `frame` instead of a record object (classic pcap:
+   * no allocation per frame). False when more bytes are needed or the stream is finished.
+   */
+  nextFrame(): boolean {
+    const inner = this.inner;
+    if (inner instanceof PcapReader) return inner.nextFrame();
+    const r = this.next();
+    if (r === null) return false;
+    const f = this.frame;
+    f.buf = r.data;
+    f.start = 0;
+    f.end = r.data.length;
+    f.linkType = r.linkType;
+    f.tsMicros = r.tsMicros;
+    f.wireLen = r.wireLen;
+    f.offset = r.offset;
+    f.iface = r.iface;
+    return true;
+  }
+
   private make(fmt: CaptureFormat): PcapReader | PcapngReader {
     return fmt === 'pcap'
-      ? new PcapReader({ source: this.source })
+      ? new PcapReader({ source: this.source, frame: this.frame })
       : new PcapngReader({ source: this.source });
   }
 }

@@ -15,6 +15,24 @@ export interface CaptureRecord {
   iface: number;
 }
 
+/**
+ * The current frame of a reader after nextFrame() returned true, without a record object or a subarray per
+ * frame (the hot path of capture ingest): the frame is `buf[start, end)`, a view of a pushed chunk (or of a
+ * copy when it straddled chunks). Every field is overwritten by the next nextFrame() call.
+ */
+export class CaptureFrame {
+  buf: Uint8Array = new Uint8Array(0);
+  start = 0;
+  end = 0;
+  linkType = 0;
+  /** Capture timestamp, microseconds since the Unix epoch. */
+  tsMicros = 0;
+  wireLen = 0;
+  /** Absolute byte offset of the record in the stream. */
+  offset = 0;
+  iface = 0;
+}
+
 export type CaptureFormat = 'pcap' | 'pcapng';
 
 /** The streaming API shared by PcapReader, PcapngReader and CaptureReader. */

@@ -11,7 +11,21 @@ const VERSION = /^HTTP\/(\d\.\d)$/;
 const METHODS = ['GET ', 'POST ', 'HEAD ', 'PUT ', 'DELETE ', 'OPTIONS ', 'CONNECT ', 'PATCH ', 'TRACE '];
 
 export function looksLikeHttpRequest(b: Uint8Array, offset = 0, length = b.length - offset): boolean {
-  outer: for (const m of METHODS) {
+  // Every method starts with one of C D G H O P T: most payloads are rejected by their first byte.
+  switch (b[offset]) {
+    case 0x43: // C
+    case 0x44: // D
+    case 0x47: // G
+    case 0x48: // H
+    case 0x4f: // O
+    case 0x50: // P
+    case 0x54: // T
+      break;
+    default:
+      return false;
+  }
+  outer: for (let k = 0; k < METHODS.length; k++) {
+    const m = METHODS[k] as string;
     if (length < m.length) continue;
     for (let i = 0; i < m.length; i++) if (b[offset + i] !== m.charCodeAt(i)) continue outer;
     return true;

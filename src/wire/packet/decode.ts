@@ -76,42 +76,60 @@ function fail(info: PacketInfo, kind: DecodeErrorKind, layer: PacketLayer): void
  * frame: see PacketInfo.decodeError. `info.data` is set to `frame` (a reference, no copy).
  */
 export function decodePacket(linkType: number, frame: Uint8Array, info: PacketInfo): void {
+  decodeFrame(linkType, frame, 0, frame.length, info);
+}
+
+/**
+ * decodePacket for the frame `buf[start, end)` inside a larger buffer (a capture chunk), without a subarray
+ * per frame: `info.data` is `buf`, every offset in `info` is an index into `buf`, and
+ * info.frameStart/frameEnd bound the frame. Reads never leave [start, end).
+ */
+export function decodeFrame(
+  linkType: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  info: PacketInfo,
+): void {
   info.resetDecoded();
-  info.data = frame;
+  info.data = buf;
   info.linkType = linkType;
-  const end = frame.length;
+  const s = Math.max(0, start);
+  const e = Math.min(buf.length, end);
+  info.frameStart = s;
+  info.frameEnd = e;
   switch (linkType) {
     case 1:
-      ethernet(frame, 0, end, info);
+      ethernet(buf, s, e, info);
       return;
     case 113:
-      sll(frame, end, info);
+      sll(buf, s, e, info);
       return;
     case 276:
-      sll2(frame, end, info);
+      sll2(buf, s, e, info);
       return;
     case 101:
     case 12:
     case 14:
-      rawIp(frame, 0, end, info);
+      rawIp(buf, s, e, info);
       return;
     case 228:
       info.etherType = EtherType.IPV4;
-      ipv4(frame, 0, end, info);
+      ipv4(buf, s, e, info);
       return;
     case 229:
       info.etherType = EtherType.IPV6;
-      ipv6(frame, 0, end, info);
+      ipv6(buf, s, e, info);
       return;
     case 0:
     case 108:
-      nullLoop(frame, end, linkType === 108, info);
+      nullLoop(buf, s, e, linkType === 108, info);
       return;
     case 127:
-      radiotap(frame, end, info);
+      radiotap(buf, s, e, info);
       return;
     case 105:
-      wlan(frame, 0, end, info);
+      wlan(buf, s, e, info);
       return;
     default:
       fail(info, 'unsupported', 'link');
@@ -189,22 +207,22 @@ function layer3(d: Uint8Array, o: number, end: number, t: number, info: PacketIn
   }
 }
 
-function sll(d: Uint8Array, end: number, info: PacketInfo): void {
-  if (end < 16) {
+function sll(d: Uint8Array, o: number, end: number, info: PacketInfo): void {
+  if (end - o < 16) {
     fail(info, 'truncated', 'sll');
     return;
   }
-  if (be16(d, 2) === 1 && be16(d, 4) === 6) info.srcMac = mac(d, 6);
-  linuxProto(d, 16, end, be16(d, 14), info);
+  if (be16(d, o + 2) === 1 && be16(d, o + 4) === 6) info.srcMac = mac(d, o + 6);
+  linuxProto(d, o + 16, end, be16(d, o + 14), info);
 }
 
-function sll2(d: Uint8Array, end: number, info: PacketInfo): void {
-  if (end < 20) {
+function sll2(d: Uint8Array, o: number, end: number, info: PacketInfo): void {
+  if (end - o < 20) {
     fail(info, 'truncated', 'sll');
     return;
   }
-  if (be16(d, 8) === 1 && u8(d, 11) === 6) info.srcMac = mac(d, 12);
-  linuxProto(d, 20, end, be16(d, 0), info);
+  if (be16(d, o + 8) === 1 && u8(d, o + 11) === 6) info.srcMac = mac(d, o + 12);
+  linuxProto(d, o + 20, end, be16(d, o), info);
 }
 
 function linuxProto(d: Uint8Array, o: number, end: number, proto: number, info: PacketInfo): void {
@@ -228,48 +246,48 @@ function rawIp(d: Uint8Array, o: number, end: number, info: PacketInfo): void {
   } else fail(info, 'malformed', 'ip');
 }
 
-function nullLoop(d: Uint8Array, end: number, bigEndian: boolean, info: PacketInfo): void {
-  if (end < 4) {
+function nullLoop(d: Uint8Array, o: number, end: number, bigEndian: boolean, info: PacketInfo): void {
+  if (end - o < 4) {
     fail(info, 'truncated', 'null');
     return;
   }
   // DLT_NULL: address family in the writer's byte order; DLT_LOOP: network order.
-  let af = bigEndian ? be32(d, 0) : le32(d, 0);
-  if (!bigEndian && af > 0xffff) af = be32(d, 0);
+  let af = bigEndian ? be32(d, o) : le32(d, o);
+  if (!bigEndian && af > 0xffff) af = be32(d, o);
   if (af === 2) {
     info.etherType = EtherType.IPV4;
-    ipv4(d, 4, end, info);
+    ipv4(d, o + 4, end, info);
   } else if (af === 10 || af === 24 || af === 28 || af === 30) {
     info.etherType = EtherType.IPV6;
-    ipv6(d, 4, end, info);
+    ipv6(d, o + 4, end, info);
   } else fail(info, 'unsupported', 'null');
 }
 
-function radiotap(d: Uint8Array, end: number, info: PacketInfo): void {
-  if (end < 8) {
+function radiotap(d: Uint8Array, o: number, end: number, info: PacketInfo): void {
+  if (end - o < 8) {
     fail(info, 'truncated', 'radiotap');
     return;
   }
-  const len = le16(d, 2);
-  if (u8(d, 0) !== 0 || len < 8) {
+  const len = le16(d, o + 2);
+  if (u8(d, o) !== 0 || len < 8) {
     fail(info, 'malformed', 'radiotap');
     return;
   }
-  if (len > end) {
+  if (len > end - o) {
     fail(info, 'truncated', 'radiotap');
     return;
   }
-  const present = le32(d, 4);
+  const present = le32(d, o + 4);
   let e = end;
   // Find the Flags field (bit 1) to learn whether the frame ends with an FCS. Fields follow the
-  // present words; TSFT (bit 0) comes first, 8 bytes aligned to 8.
+  // present words; TSFT (bit 0) comes first, 8 bytes aligned to 8 (relative to the header start).
   let p = 4;
-  while (p + 4 <= len && le32(d, p) & 0x80000000) p += 4;
+  while (p + 4 <= len && le32(d, o + p) & 0x80000000) p += 4;
   p += 4;
   if (present & 1) p = ((p + 7) & ~7) + 8;
-  if (present & 2 && p < len && u8(d, p) & 0x10) e -= 4;
-  if (e < len) e = len;
-  wlan(d, len, e, info);
+  if (present & 2 && p < len && u8(d, o + p) & 0x10) e -= 4;
+  if (e < o + len) e = o + len;
+  wlan(d, o + len, e, info);
 }
 
 function wlan(d: Uint8Array, o: number, end: number, info: PacketInfo): void {

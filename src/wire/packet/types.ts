@@ -50,8 +50,14 @@ export class PacketInfo {
   /** Bytes captured / bytes on the wire. */
   capLen = 0;
   wireLen = 0;
-  /** The frame bytes (a view into the capture buffer; valid only until the next packet). */
+  /**
+   * The bytes holding the frame (a view into the capture buffer; valid only until the next packet): the
+   * frame itself for decodePacket, a whole capture chunk for decodeFrame. Every offset below indexes `data`;
+   * the frame is data[frameStart, frameEnd).
+   */
   data: Uint8Array = new Uint8Array(0);
+  frameStart = 0;
+  frameEnd = 0;
   /** Index of the capture interface (pcapng); 0 for pcap. */
   iface = 0;
   /** Link type the frame was decoded with (set by decodePacket). */

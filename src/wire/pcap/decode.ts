@@ -1,6 +1,6 @@
 import { DecodeError } from '../errors.js';
 import { ChunkQueue, rd16, rd32 } from '../capture/chunks.js';
-import type { RecordReader } from '../capture/types.js';
+import { CaptureFrame, type RecordReader } from '../capture/types.js';
 import type { PcapHeader, PcapReaderOptions, PcapRecord } from './types.js';
 
 export type { PcapHeader, PcapReaderOptions, PcapRecord } from './types.js';
@@ -48,6 +48,11 @@ export function decodePcapHeader(b: Uint8Array, source = 'stream'): PcapHeader {
  */
 export class PcapReader implements RecordReader {
   header: PcapHeader | null = null;
+  /** The frame nextFrame() moved to. */
+  readonly frame: CaptureFrame;
+  /** A DataView of the chunk record headers are read from, kept while the chunk is the same. */
+  private viewOf: Uint8Array | null = null;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private readonly q: ChunkQueue;
   private readonly source: string;
   private ended = false;
@@ -56,6 +61,7 @@ export class PcapReader implements RecordReader {
   constructor(opts: PcapReaderOptions = {}) {
     this.source = opts.source ?? 'stream';
     this.q = new ChunkQueue(opts.resume?.offset ?? 0);
+    this.frame = opts.frame ?? new CaptureFrame();
     if (opts.resume) this.header = opts.resume.header;
   }
 
@@ -72,6 +78,24 @@ export class PcapReader implements RecordReader {
   }
 
   next(): PcapRecord | null {
+    if (!this.nextFrame()) return null;
+    const f = this.frame;
+    return {
+      linkType: f.linkType,
+      tsMicros: f.tsMicros,
+      capLen: f.end - f.start,
+      wireLen: f.wireLen,
+      data: f.buf.subarray(f.start, f.end),
+      offset: f.offset,
+      iface: 0,
+    };
+  }
+
+  /**
+   * Moves `frame` to the next complete record (no allocation unless the record straddles chunks). False
+   * when more bytes are needed or the stream is finished; throws like next().
+   */
+  nextFrame(): boolean {
     if (this.failed) throw this.failed;
     const q = this.q;
     let h = this.header;
@@ -85,11 +109,16 @@ export class PcapReader implements RecordReader {
     if (!q.ensure(RECORD_HEADER)) return this.atEnd(RECORD_HEADER);
     let b = q.front;
     let p = q.pos;
+    if (b !== this.viewOf) {
+      this.viewOf = b;
+      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const v = this.view;
     const le = h.littleEndian;
-    const sec = rd32(b, p, le);
-    const frac = rd32(b, p + 4, le);
-    const capLen = rd32(b, p + 8, le);
-    const wireLen = rd32(b, p + 12, le);
+    const sec = v.getUint32(p, le);
+    const frac = v.getUint32(p + 4, le);
+    const capLen = v.getUint32(p + 8, le);
+    const wireLen = v.getUint32(p + 12, le);
     const recOffset = q.consumed;
     if (capLen > PCAP_MAX_CAPLEN) {
       return this.fail(
@@ -105,20 +134,19 @@ export class PcapReader implements RecordReader {
     if (!q.ensure(total)) return this.atEnd(total);
     b = q.front;
     p = q.pos;
-    const data = b.subarray(p + RECORD_HEADER, p + total);
+    const f = this.frame;
+    f.buf = b;
+    f.start = p + RECORD_HEADER;
+    f.end = p + total;
+    f.linkType = h.linkType;
+    f.tsMicros = sec * 1_000_000 + (h.nanos ? Math.floor(frac / 1000) : frac);
+    f.wireLen = wireLen;
+    f.offset = recOffset;
     q.consume(total);
-    return {
-      linkType: h.linkType,
-      tsMicros: sec * 1_000_000 + (h.nanos ? Math.floor(frac / 1000) : frac),
-      capLen,
-      wireLen,
-      data,
-      offset: recOffset,
-      iface: 0,
-    };
+    return true;
   }
 
-  private atEnd(need: number): null {
+  private atEnd(need: number): false {
     if (this.ended && this.q.available > 0) {
       const have = this.q.available;
       const at = this.q.consumed;
@@ -130,7 +158,7 @@ export class PcapReader implements RecordReader {
         at,
       );
     }
-    return null;
+    return false;
   }
 
   private fail(e: DecodeError): never {

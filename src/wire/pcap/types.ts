@@ -1,4 +1,4 @@
-import type { CaptureRecord } from '../capture/types.js';
+import type { CaptureFrame, CaptureRecord } from '../capture/types.js';
 
 export type PcapRecord = CaptureRecord;
 
@@ -25,4 +25,6 @@ export interface PcapReaderOptions {
    * chunk starts at (a value of `reader.offset` taken between records).
    */
   resume?: { header: PcapHeader; offset: number };
+  /** The object nextFrame() fills (CaptureReader shares its own); a new one by default. */
+  frame?: CaptureFrame;
 }

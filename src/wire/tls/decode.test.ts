@@ -10,6 +10,7 @@ import {
 } from '../../flows/test-support/trace.js';
 import { DecodeError } from '../errors.js';
 import {
+  clientHelloPrints,
   decodeTlsClientHello,
   decodeTlsServerHello,
   isGrease,
@@ -151,6 +152,36 @@ describe('TLS ClientHello (synthetic)', () => {
     }
     expect(tlsHandshakeBytesNeeded(whole.subarray(0, 20))).toBe(whole.length);
     expect(() => decodeTlsClientHello(Uint8Array.from([23, 3, 3, 0, 5, 1, 2, 3, 4, 5]))).toThrow(DecodeError);
+  });
+
+  it('clientHelloPrints: memoised JA3/JA4 always equal a fresh computation', () => {
+    const check = (spec: HelloSpec) => {
+      const h = decodeTlsClientHello(clientHello(spec));
+      const fresh = { ja3: ja3(h).hash, ja4: ja4(h).fingerprint };
+      expect(clientHelloPrints(h)).toEqual(fresh);
+      expect(clientHelloPrints(h)).toEqual(fresh); // a hit
+    };
+    check(JA4_SPEC_HELLO);
+    // Other GREASE values: the same prints, served from the memo.
+    const regreased: HelloSpec = {
+      ...JA4_SPEC_HELLO,
+      ciphers: JA4_SPEC_HELLO.ciphers.map((c) => (isGrease(c) ? 0xdada : c)),
+    };
+    check(regreased);
+    fc.assert(
+      fc.property(
+        fc.subarray([0x1301, 0x1302, 0xc02b, 0x002f, 0x0a0a, 0x0035]),
+        fc.subarray(['h2', 'http/1.1', 'x', '\xab\xcd']),
+        fc.boolean(),
+        (ciphers, protos, sni) =>
+          check({
+            version: 0x0303,
+            ciphers: ciphers.length ? ciphers : [0x1301],
+            extensions: [...(sni ? [sniExt('a.example')] : []), ...(protos.length ? [alpnExt(protos)] : [])],
+          }),
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('GREASE detection', () => {

@@ -285,6 +285,79 @@ export function ja3(h: TlsClientHello): Ja3 {
   return { string: s, hash: md5(s) };
 }
 
+/**
+ * JA3 hash and JA4 fingerprint of a ClientHello, memoised by exactly the fields they are computed from
+ * (GREASE dropped where both ignore it; ALPN only by its first and last character, as JA4 reads it): devices
+ * repeat the same hello shape, and building the fingerprint strings costs far more than comparing the
+ * numbers. Direct-mapped (PRINT_SLOTS entries), verified element by element, so a hit is exact.
+ */
+export function clientHelloPrints(h: TlsClientHello): { ja3: string; ja4: string } {
+  printLen = 0;
+  printPut(h.version);
+  printList(h.cipherSuites, true);
+  printList(h.extensions, true);
+  printList(h.supportedGroups, true);
+  printList(h.ecPointFormats, false);
+  printList(h.supportedVersions, true);
+  printList(h.signatureAlgorithms, false);
+  printPut(h.sni !== null ? 1 : 0);
+  const alpn = h.alpn[0];
+  if (alpn === undefined) printPut(-1);
+  else {
+    printPut(alpn.length);
+    printPut(alpn.length ? alpn.charCodeAt(0) : 0);
+    printPut(alpn.length ? alpn.charCodeAt(alpn.length - 1) : 0);
+  }
+  const n = printLen;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < n; i++) hash = Math.imul(hash ^ (printScratch[i] as number), 0x01000193);
+  const slot = (hash ^ (hash >>> 16)) & (PRINT_SLOTS - 1);
+  const key = printKeys[slot];
+  if (key && key.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++)
+      if (key[i] !== printScratch[i]) {
+        same = false;
+        break;
+      }
+    const v = printValues[slot];
+    if (same && v) return v;
+  }
+  const v = { ja3: ja3(h).hash, ja4: ja4(h).fingerprint };
+  printKeys[slot] = printScratch.slice(0, n);
+  printValues[slot] = v;
+  return v;
+}
+
+const PRINT_SLOTS = 64;
+let printScratch = new Int32Array(256);
+let printLen = 0;
+
+function printPut(v: number): void {
+  if (printLen === printScratch.length) {
+    const g = new Int32Array(printScratch.length * 2);
+    g.set(printScratch);
+    printScratch = g;
+  }
+  printScratch[printLen++] = v;
+}
+
+/** A list as its length (of the values kept) followed by the values. */
+function printList(xs: readonly number[], dropGrease: boolean): void {
+  const at = printLen;
+  printPut(0);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i] as number;
+    if (!dropGrease || !isGrease(x)) printPut(x);
+  }
+  printScratch[at] = printLen - at - 1;
+}
+const printKeys: (Int32Array | null)[] = new Array<Int32Array | null>(PRINT_SLOTS).fill(null);
+const printValues: ({ ja3: string; ja4: string } | null)[] = new Array<{
+  ja3: string;
+  ja4: string;
+} | null>(PRINT_SLOTS).fill(null);
+
 /** JA3S: SSLVersion,Cipher,SSLExtension. */
 export function ja3s(h: TlsServerHello): Ja3 {
   const s = `${h.version},${h.cipherSuite},${h.extensions.join('-')}`;

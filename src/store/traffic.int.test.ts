@@ -1,0 +1,157 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestFlow } from '../sources/types.js';
+import { dropSchema, storeEngines } from '../test-support/services.js';
+import { queryRows, type Store } from './db.js';
+import { PartitionManager } from './partitions.js';
+import { copyFlows, listFlows } from './traffic.js';
+
+const engines = await storeEngines();
+const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs
+
+function flow(i: number, over: Partial<IngestFlow> = {}): IngestFlow {
+  return {
+    tsStart: T0 + i * 1_000_001 + 7,
+    tsEnd: T0 + i * 1_000_001 + 123_456,
+    srcIp: '10.0.0.2',
+    dstIp: '93.184.216.34',
+    srcPort: 40000 + i,
+    dstPort: 443,
+    proto: 6,
+    appProto: 'tls',
+    bytesOut: 1000 + i,
+    bytesIn: 5_000_000_000 + i,
+    packetsOut: 10,
+    packetsIn: 12,
+    payloadBytesOut: 0,
+    payloadBytesIn: 0,
+    tcpFlagsOut: 0x1b,
+    tcpFlagsIn: 0x1b,
+    connState: 'SF',
+    communityId: '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
+    srcMac: '02:00:00:00:00:01',
+    dstMac: null,
+    vlan: null,
+    sni: 'example.com',
+    httpHost: null,
+    dnsNames: [],
+    closeReason: 'fin',
+    ...over,
+  };
+}
+
+describe.each(engines)('copyFlows on $name', (engine) => {
+  let store: Store;
+
+  beforeAll(async () => {
+    store = await engine.open();
+    await store.migrate();
+    await new PartitionManager(store.db).ensureFor([T0 / 1000, T0 / 1000 + 86_400_000]);
+  });
+  afterAll(async () => {
+    await dropSchema(store);
+    await store.close();
+  });
+
+  it('stores every column exactly: µs times, NULLs, escapes, cuts, IPv6', async () => {
+    const odd = 'tab\there\nnew\\line\rcr\u0000nul ünï';
+    const flows = [
+      flow(0),
+      flow(1, {
+        srcIp: '2001:db8::1',
+        dstIp: 'fe80::1',
+        srcPort: null,
+        dstPort: null,
+        proto: 58,
+        appProto: null,
+        connState: 'OTH',
+        communityId: '1:abc',
+        srcMac: null,
+        vlan: 12,
+        sni: odd,
+        httpHost: 'h'.repeat(300),
+        dnsNames: ['a.example', 'b.example'],
+        uid: 'CHhAvVGS1DHFjwGM9',
+        label: `Malicious\t${odd}`,
+      }),
+    ];
+    const ok = await store.db.transaction((tx) =>
+      copyFlows(tx, store.engine, flows, [null, 7], [3, null], null),
+    );
+    expect(ok).toBe(true);
+    const rows = await listFlows(
+      store.db,
+      { from: new Date(T0 / 1000 - 1000), to: new Date(T0 / 1000 + 86_400_000) },
+      10,
+    );
+    const [b, a] = rows; // newest first
+    expect(a).toMatchObject({
+      ts_start: '2024-05-01T12:00:00.000007Z',
+      ts_end: '2024-05-01T12:00:00.123456Z',
+      device_id: null,
+      peer_device_id: 3,
+      src_ip: '10.0.0.2',
+      src_port: 40000,
+      dst_ip: '93.184.216.34',
+      dst_port: 443,
+      proto: 6,
+      app_proto: 'tls',
+      bytes_out: 1000,
+      bytes_in: 5_000_000_000,
+      packets_out: 10,
+      packets_in: 12,
+      tcp_flags_out: 0x1b,
+      conn_state: 'SF',
+      community_id: '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
+      src_mac: '02:00:00:00:00:01',
+      dst_mac: null,
+      vlan: null,
+      sni: 'example.com',
+      http_host: null,
+      dns_query: null,
+      uid: null,
+      label: null,
+    });
+    expect(b).toMatchObject({
+      ts_start: '2024-05-01T12:00:01.000008Z',
+      device_id: 7,
+      peer_device_id: null,
+      src_ip: '2001:db8::1',
+      dst_ip: 'fe80::1',
+      src_port: null,
+      proto: 58,
+      app_proto: null,
+      vlan: 12,
+      sni: 'tab\there\nnew\\line\rcrnul ünï', // NUL dropped: PostgreSQL text cannot hold it
+      http_host: 'h'.repeat(255),
+      dns_query: 'a.example',
+      uid: 'CHhAvVGS1DHFjwGM9',
+      label: 'Malicious\ttab\there\nnew\\line\rcrnul ünï',
+    });
+  });
+
+  it('says no, writing nothing, for a time COPY text cannot carry', async () => {
+    const before = await queryRows<{ n: number }>(
+      store.db,
+      sql`SELECT count(*)::int AS n FROM network_traffic`,
+    );
+    const ok = await store.db.transaction((tx) =>
+      copyFlows(tx, store.engine, [flow(5), flow(6, { tsEnd: 1e20 })], [null, null], [null, null], null),
+    );
+    expect(ok).toBe(false);
+    const after = await queryRows<{ n: number }>(
+      store.db,
+      sql`SELECT count(*)::int AS n FROM network_traffic`,
+    );
+    expect(after[0]?.n).toBe(before[0]?.n);
+  });
+
+  it('a failing COPY fails the transaction and leaves the connection usable', async () => {
+    const bad = flow(7, { srcIp: 'not-an-ip' });
+    await expect(
+      store.db.transaction((tx) => copyFlows(tx, store.engine, [bad], [null], [null], null)),
+    ).rejects.toThrow();
+    const rows = await queryRows<{ n: number }>(store.db, sql`SELECT 1::int AS n`);
+    expect(rows[0]?.n).toBe(1);
+  });
+});
