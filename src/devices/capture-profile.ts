@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { FlowTable } from '../flows/flow-table.js';
 import type { FlowRecord } from '../flows/types.js';
-import { extractObservations } from '../flows/observations.js';
+import { extractObservations, type ObservationKind } from '../flows/observations.js';
 import { flowEndpoints } from '../ingest/writer.js';
 import { CaptureReader } from '../wire/capture/decode.js';
 import { macOrNull } from '../wire/addr.js';
@@ -117,7 +117,17 @@ export async function profileCaptureStream(
   source = 'capture',
 ): Promise<CaptureProfiles> {
   const b = new Builder();
-  const table = new FlowTable({ onFlow: (f) => b.flow(f) });
+  // Device descriptions (UPnP, HNAP) span several packets: the flow table reassembles them.
+  const signal = (mac: string | null, ip: string | null, kind: ObservationKind, value: string): void => {
+    const m = usableMac(mac) ? mac : null;
+    const i = ip && isLocalIp(ip) && !isSpecialIp(ip) ? ip : null;
+    const p = b.hasL2 ? (m ? b.profile(m, i) : null) : i ? b.profile(null, i) : null;
+    if (p) addSignal(p, kind, value);
+  };
+  const table = new FlowTable({
+    onFlow: (f) => b.flow(f),
+    observations: { observe: (kind, mac, ip, value) => signal(mac, ip, kind, value) },
+  });
   const reader = new CaptureReader({ source });
   const info = new PacketInfo();
   let packets = 0;
@@ -132,12 +142,7 @@ export async function profileCaptureStream(
       info.capLen = rec.data.length;
       b.packet(info, rec.data);
       table.add(info, rec.data);
-      for (const o of extractObservations(info, rec.data)) {
-        const mac = usableMac(o.mac) ? o.mac : null;
-        const ip = o.ip && isLocalIp(o.ip) && !isSpecialIp(o.ip) ? o.ip : null;
-        const p = b.hasL2 ? (mac ? b.profile(mac, ip) : null) : ip ? b.profile(null, ip) : null;
-        if (p) addSignal(p, o.kind, o.value);
-      }
+      for (const o of extractObservations(info, rec.data)) signal(o.mac, o.ip, o.kind, o.value);
     }
   };
   try {

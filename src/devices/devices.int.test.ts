@@ -173,7 +173,9 @@ describe.each(await storeEngines())('UPnP device descriptions ($name)', (engine)
     expect(d).toMatchObject({ model: 'DS-2CD2143G0-I', firmware: 'V5.5.82' });
     expect(d?.cpe23).toContain('cpe:2.3:o:hikvision:ds-2cd2143g0-i_firmware:5.5.82:*:*:*:*:*:*:*');
     expect(d?.evidence.map((e) => e.text)).toContainEqual(
-      expect.stringContaining("UPnP device description: manufacturer 'Hikvision', model 'DS-2CD2143G0-I'"),
+      expect.stringContaining(
+        "Device description (UPnP/HNAP): manufacturer 'Hikvision', model 'DS-2CD2143G0-I'",
+      ),
     );
   });
 });

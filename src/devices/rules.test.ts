@@ -212,7 +212,7 @@ describe('CPE inference', () => {
       firmware: 'WeMo_WW_2.00.11057.PVT-OWRT-Insight',
     });
     expect(d.text).toBe(
-      "UPnP device description: manufacturer 'Belkin International Inc.', model 'Insight 1.0', firmware 'WeMo_WW_2.00.11057.PVT-OWRT-Insight'",
+      "Device description (UPnP/HNAP): manufacturer 'Belkin International Inc.', model 'Insight 1.0', firmware 'WeMo_WW_2.00.11057.PVT-OWRT-Insight'",
     );
     const cpes = inferCpes({ vendor: null, model: null, firmware: null, signals: p.signals });
     expect(cpes.map((c) => c.cpe)).toEqual([

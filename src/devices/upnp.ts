@@ -28,6 +28,6 @@ export function upnpDescription(signals: DeviceProfile['signals']): {
     manufacturer,
     model,
     firmware,
-    text: parts.length > 0 ? `UPnP device description: ${parts.join(', ')}` : null,
+    text: parts.length > 0 ? `Device description (UPnP/HNAP): ${parts.join(', ')}` : null,
   };
 }

@@ -163,6 +163,7 @@ export class LiveCapture implements AsyncIterable<SourceItem[]> {
     this.table = new FlowTable({
       ...opts.flowTable,
       payloadCache: this.cache,
+      observations: this.obs,
       onFlow: (r) => this.onFlow(r),
     });
     this.reader = new CaptureReader({ source: `tcpdump -i ${opts.iface}` });
