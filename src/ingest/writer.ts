@@ -124,11 +124,42 @@ function widen(map: Map<string, Span>, key: string, tsUs: number, ip: string | n
   }
 }
 
+/**
+ * How stale a device's stored `last_seen` may get before a batch writes it again. Online status and the UI
+ * work in minutes; rewriting thousands of device rows for every batch of a busy network (one new row
+ * version each, with its index entries) was the largest cost of sustained ingest.
+ */
+const LAST_SEEN_SLACK_US = 30_000_000;
+const RECENT_CAP = 100_000;
+
+/** What this writer last stored for a MAC device (valid only once its transaction committed). */
+interface Written {
+  id: number;
+  firstUs: number;
+  lastUs: number;
+  ip: string | null;
+}
+
 export class IngestWriter {
   private readonly partitions: PartitionManager;
+  /** MAC → the device row as this writer last wrote it. */
+  private readonly recent = new Map<string, Written>();
+  /** "device id|ip" → the first/last seen this writer last wrote for that address. */
+  private readonly recentAddr = new Map<string, { firstUs: number; lastUs: number }>();
 
   constructor(private readonly store: Store) {
     this.partitions = new PartitionManager(store.db);
+  }
+
+  /** Remembers what a committed batch wrote; the maps are bounded (cleared when full). */
+  private remember(
+    devices: Map<string, Written>,
+    addrs: Map<string, { firstUs: number; lastUs: number }>,
+  ): void {
+    if (this.recent.size + devices.size > RECENT_CAP) this.recent.clear();
+    if (this.recentAddr.size + addrs.size > RECENT_CAP) this.recentAddr.clear();
+    for (const [mac, w] of devices) this.recent.set(mac, w);
+    for (const [k, t] of addrs) this.recentAddr.set(k, t);
   }
 
   async write(items: SourceItem[], checkpoint?: CheckpointUpdate): Promise<WriteResult> {
@@ -139,9 +170,14 @@ export class IngestWriter {
       else if (it.kind === 'observation') observations.push(it.observation);
     }
     if (flows.length > 0) await this.partitions.ensureFor(flows.map((f) => f.tsStart / 1000));
-    return this.store.db.transaction(async (tx) => {
+    const written = new Map<string, Written>();
+    const writtenAddr = new Map<string, { firstUs: number; lastUs: number }>();
+    const out = await this.store.db.transaction(async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEVICE_LOCK})`);
-      const result = await this.writeInTx(tx, flows, observations, checkpoint?.sourceId ?? null);
+      const result = await this.writeInTx(tx, flows, observations, checkpoint?.sourceId ?? null, {
+        devices: written,
+        addrs: writtenAddr,
+      });
       if (checkpoint) {
         await tx.execute(sql`
           UPDATE sources SET checkpoint = ${JSON.stringify(checkpoint.checkpoint)}::jsonb,
@@ -153,6 +189,8 @@ export class IngestWriter {
       }
       return result;
     });
+    this.remember(written, writtenAddr);
+    return out;
   }
 
   private async writeInTx(
@@ -160,6 +198,10 @@ export class IngestWriter {
     flows: IngestFlow[],
     observations: Observation[],
     sourceId: string | null,
+    written: {
+      devices: Map<string, Written>;
+      addrs: Map<string, { firstUs: number; lastUs: number }>;
+    },
   ): Promise<WriteResult> {
     // 1. Which devices does the batch touch?
     const byMac = new Map<string, Span>();
@@ -190,7 +232,32 @@ export class IngestWriter {
     const macIds = new Map<string, number>();
     const newDevices: NewDevice[] = [];
     if (byMac.size > 0) {
-      const macs = [...byMac.keys()];
+      // Devices this writer stored recently and whose row would barely change: only check they still exist
+      // (a merge may have folded one into another), without writing them again.
+      const skip = new Map<string, Written>();
+      for (const [mac, sp] of byMac) {
+        const w = this.recent.get(mac);
+        if (
+          w &&
+          sp.first >= w.firstUs &&
+          sp.last <= w.lastUs + LAST_SEEN_SLACK_US &&
+          (sp.ip === null || sp.ip === w.ip)
+        )
+          skip.set(mac, w);
+      }
+      if (skip.size > 0) {
+        const alive = await queryRows<{ id: number; mac: string }>(
+          tx,
+          sql`SELECT id::int8 AS id, mac FROM devices
+              WHERE id = ANY(${sql.param([...skip.values()].map((w) => w.id))}::int8[]) AND merged_into IS NULL`,
+        );
+        const ok = new Set(alive.map((r) => `${Number(r.id)}|${r.mac}`));
+        for (const [mac, w] of skip) {
+          if (ok.has(`${w.id}|${mac}`)) macIds.set(mac, w.id);
+          else this.recent.delete(mac);
+        }
+      }
+      const macs = [...byMac.keys()].filter((m) => !macIds.has(m));
       const spans = macs.map((m) => byMac.get(m) as Span);
       const rows = await queryRows<{ id: number; mac: string; primary_ip: string | null; inserted: boolean }>(
         tx,
@@ -212,6 +279,14 @@ export class IngestWriter {
         const id = Number(r.id);
         macIds.set(r.mac, id);
         if (r.inserted) newDevices.push({ id, mac: r.mac, ip: r.primary_ip });
+        const sp = byMac.get(r.mac) as Span;
+        const before = this.recent.get(r.mac);
+        written.devices.set(r.mac, {
+          id,
+          firstUs: r.inserted || !before ? sp.first : Math.min(before.firstUs, sp.first),
+          lastUs: Math.max(before?.lastUs ?? 0, sp.last),
+          ip: r.primary_ip,
+        });
       }
       // An IP-only device whose address now belongs to a MAC we know is that device: merge it.
       const ipsOfMacs = new Map<string, number>();
@@ -276,8 +351,18 @@ export class IngestWriter {
 
     // 4. Addresses of MAC devices (local IPs only).
     const addr: { id: number; ip: string; first: number; last: number }[] = [];
-    for (const [mac, s] of byMac)
-      if (s.ip) addr.push({ id: macIds.get(mac) as number, ip: s.ip, first: s.first, last: s.last });
+    for (const [mac, s] of byMac) {
+      if (!s.ip) continue;
+      const id = macIds.get(mac) as number;
+      const key = `${id}|${s.ip}`;
+      const w = this.recentAddr.get(key);
+      if (w && s.first >= w.firstUs && s.last <= w.lastUs + LAST_SEEN_SLACK_US) continue;
+      addr.push({ id, ip: s.ip, first: s.first, last: s.last });
+      written.addrs.set(key, {
+        firstUs: Math.min(w?.firstUs ?? s.first, s.first),
+        lastUs: Math.max(w?.lastUs ?? 0, s.last),
+      });
+    }
     if (addr.length > 0) {
       await tx.execute(sql`
         INSERT INTO device_addresses (device_id, ip, first_seen, last_seen)
