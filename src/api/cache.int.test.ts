@@ -114,11 +114,15 @@ describe.each(kinds)('dashboard metrics cache on %s stack', (kind) => {
     await cache.start();
     try {
       let release: () => void = () => undefined;
+      let started: () => void = () => undefined;
       const gate = new Promise<void>((r) => (release = r));
+      const running = new Promise<void>((r) => (started = r));
       const pending = cache.get(async () => {
+        started();
         await gate;
         return { stale: true };
       });
+      await running; // the computation has begun: an event from now on makes its result stale
       await s.services.bus.publish(EVENTS_CHANNEL, makeEvent('new_alert', {}));
       await sleep(100); // the event reaches the cache while the computation is still running
       release();

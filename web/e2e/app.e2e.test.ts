@@ -302,7 +302,8 @@ describe.skipIf(!hasChromium)('dashboard end to end (Chromium)', () => {
     await w.page.getByRole('button', { name: 'Apply filters' }).click();
     await w.page.waitForURL(`${base}/admin/audit?action=test.xss`);
     await w.page.getByRole('cell', { name: XSS, exact: true }).waitFor();
-    expect(await w.page.locator('main table tbody tr').count()).toBe(1);
+    // The filtered page replaces the previous rows once it has loaded.
+    await expect.poll(() => w.page.locator('main table tbody tr').count()).toBe(1);
     expect(await w.page.getByText(`{"note":"${XSS}"}`).count()).toBe(1);
     expect(await w.page.locator('main img').count()).toBe(0);
     await w.page.waitForTimeout(300); // give a would-be onerror handler time to fire
@@ -506,7 +507,7 @@ describe.skipIf(!hasChromium)('dashboard end to end (Chromium)', () => {
       await w.page.getByRole('button', { name: 'Apply filters' }).click();
       await w.page.waitForURL(/q=/);
       await w.page.locator('main table tbody tr').first().waitFor();
-      expect(await w.page.locator('main table tbody tr').count()).toBe(1);
+      await expect.poll(() => w.page.locator('main table tbody tr').count()).toBe(1);
       await w.page.locator('main table tbody tr a').first().click();
       await w.page.waitForURL(`${base}/devices/${dev.id}`);
       await w.page.getByRole('heading', { name: 'Evidence' }).waitFor();
