@@ -1,19 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { peakRss, writeBigPcap } from '../src/test-support/big-capture.js';
 import type * as CaptureItemsModule from '../src/ingest/capture-items.js';
 import {
   compare,
@@ -416,7 +406,7 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
       const args = [join(ROOT, 'bin', 'iotsec.js'), 'ingest', '--json', file];
       if (cap) args.unshift(`--max-old-space-size=${cap}`);
       const t0 = performance.now();
-      const r = await peakRss(args, {
+      const r = await peakRss(ROOT, args, {
         ...process.env,
         DATABASE_URL: PG_URL,
         DATABASE_SCHEMA: schema,
@@ -432,6 +422,7 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
         packets?: number;
       };
       const how = cap ? `old generation capped at ${cap} MB` : 'default launch';
+      if (r.code !== 0) ctx.log(`iotsec ingest failed: ${r.stderr.slice(-800)}`);
       ctx.log(
         `2 GB ingest (${how}): exit ${r.code}, peak RSS ${r.peakMb} MB, ${secs.toFixed(1)} s, ${summary.flows} flows`,
       );
@@ -464,61 +455,4 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
     rmSync(dir, { recursive: true, force: true });
   }
   return out;
-}
-
-/** The IoT Sentinel Ethernet captures concatenated, again and again, into one pcap of `bytes` (streamed). */
-function writeBigPcap(sharedData: string, path: string, bytes: number): { bytes: number; packets: number } {
-  const root = join(sharedData, 'iot-sentinel-train');
-  const files: string[] = [];
-  for (const dev of readdirSync(root).sort()) {
-    const d = join(root, dev);
-    if (statSync(d).isDirectory())
-      for (const f of readdirSync(d).sort()) if (f.endsWith('.pcap')) files.push(join(d, f));
-  }
-  const fd = openSync(path, 'w');
-  let written = 0;
-  let packets = 0;
-  try {
-    while (written < bytes) {
-      for (const f of files) {
-        const b = readFileSync(f);
-        if (b.readUInt32LE(0) !== 0xa1b2c3d4 || b.readUInt32LE(20) !== 1) continue; // µs, LE, Ethernet
-        if (written === 0) written += writeSync(fd, b.subarray(0, 24));
-        let off = 24;
-        while (off + 16 <= b.length) {
-          const cap = b.readUInt32LE(off + 8);
-          if (off + 16 + cap > b.length) break;
-          off += 16 + cap;
-          packets++;
-        }
-        written += writeSync(fd, b.subarray(24, off));
-        if (written >= bytes) break;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { bytes: written, packets };
-}
-
-/** Runs node with `args`, sampling the child's VmHWM (peak resident set) until it exits. */
-async function peakRss(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; peakMb: number; stdout: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  let peakKb = 0;
-  const timer = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) peakKb = Math.max(peakKb, Number(m[1]));
-    } catch {
-      // exited between two samples
-    }
-  }, 50);
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  clearInterval(timer);
-  return { code, peakMb: Math.round(peakKb / 1024), stdout };
 }
