@@ -3,6 +3,7 @@
  * `templateEvery` datagrams, as exporters refresh them), then data sets of IPv4 flows between a few hundred
  * local devices (with MACs, so the collector keys devices by MAC) and internet peers. Deterministic per seed.
  */
+import { rng } from '../src/wire/test-support/data.js';
 
 export interface FlowExportGenOptions {
   protocol: 'v9' | 'ipfix';
@@ -41,17 +42,6 @@ const V9_TIMES: [number, number][] = [
   [22, 4],
   [21, 4],
 ];
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The datagrams of one exporter, in sending order. */
 export function flowExportDatagrams(o: FlowExportGenOptions): Buffer[] {

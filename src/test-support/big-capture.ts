@@ -6,36 +6,52 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The IoT Sentinel Ethernet captures concatenated, again and again, into one pcap of `bytes` (streamed). */
+/**
+ * The IoT Sentinel Ethernet captures (microsecond, little-endian pcap, Ethernet), in a stable order: each
+ * file's 24-byte header and its complete records (a truncated last record left out), with their count.
+ */
+export function sentinelEthernetCaptures(
+  sharedData: string,
+): { header: Buffer; records: Buffer; packets: number }[] {
+  const root = join(sharedData, 'iot-sentinel-train');
+  const out: { header: Buffer; records: Buffer; packets: number }[] = [];
+  for (const dev of readdirSync(root).sort()) {
+    const d = join(root, dev);
+    if (!statSync(d).isDirectory()) continue;
+    for (const f of readdirSync(d).sort()) {
+      if (!f.endsWith('.pcap')) continue;
+      const b = readFileSync(join(d, f));
+      if (b.readUInt32LE(0) !== 0xa1b2c3d4 || b.readUInt32LE(20) !== 1) continue; // µs, LE, Ethernet
+      let off = 24;
+      let packets = 0;
+      while (off + 16 <= b.length) {
+        const cap = b.readUInt32LE(off + 8);
+        if (off + 16 + cap > b.length) break;
+        off += 16 + cap;
+        packets++;
+      }
+      out.push({ header: b.subarray(0, 24), records: b.subarray(24, off), packets });
+    }
+  }
+  return out;
+}
+
+/** Those captures concatenated, again and again, into one pcap of at least `bytes` (streamed). */
 export function writeBigPcap(
   sharedData: string,
   path: string,
   bytes: number,
 ): { bytes: number; packets: number } {
-  const root = join(sharedData, 'iot-sentinel-train');
-  const files: string[] = [];
-  for (const dev of readdirSync(root).sort()) {
-    const d = join(root, dev);
-    if (statSync(d).isDirectory())
-      for (const f of readdirSync(d).sort()) if (f.endsWith('.pcap')) files.push(join(d, f));
-  }
+  const captures = sentinelEthernetCaptures(sharedData);
   const fd = openSync(path, 'w');
   let written = 0;
   let packets = 0;
   try {
     while (written < bytes) {
-      for (const f of files) {
-        const b = readFileSync(f);
-        if (b.readUInt32LE(0) !== 0xa1b2c3d4 || b.readUInt32LE(20) !== 1) continue; // µs, LE, Ethernet
-        if (written === 0) written += writeSync(fd, b.subarray(0, 24));
-        let off = 24;
-        while (off + 16 <= b.length) {
-          const cap = b.readUInt32LE(off + 8);
-          if (off + 16 + cap > b.length) break;
-          off += 16 + cap;
-          packets++;
-        }
-        written += writeSync(fd, b.subarray(24, off));
+      for (const c of captures) {
+        if (written === 0) written += writeSync(fd, c.header);
+        written += writeSync(fd, c.records);
+        packets += c.packets;
         if (written >= bytes) break;
       }
     }
