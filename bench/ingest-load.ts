@@ -1,6 +1,7 @@
 import { openStore } from '../src/store/db.js';
 import { IngestWriter } from '../src/ingest/writer.js';
 import type { SourceItem } from '../src/sources/types.js';
+import { ingestFlow } from '../src/test-support/flows.js';
 import { PG_URL } from './seed-scale.js';
 
 /**
@@ -33,7 +34,7 @@ function makeBatch(seq: number, nowUs: number): SourceItem[] {
     const tsEnd = nowUs - (i % 1000) * 1000;
     items.push({
       kind: 'flow',
-      flow: {
+      flow: ingestFlow({
         tsStart: tsEnd - 2_000_000,
         tsEnd,
         srcIp: ipOf(d),
@@ -48,18 +49,10 @@ function makeBatch(seq: number, nowUs: number): SourceItem[] {
         packetsIn: 3 + (n % 30),
         payloadBytesOut: 100 + (n % 4000),
         payloadBytesIn: 300 + (n % 18_000),
-        tcpFlagsOut: 0x1b,
-        tcpFlagsIn: 0x1b,
-        connState: 'SF',
         communityId: `1:bench${n.toString(36).padStart(22, '0')}=`,
         srcMac: mac(d),
         dstMac: '00:11:22:33:44:55',
-        vlan: null,
-        sni: null,
-        httpHost: null,
-        dnsNames: [],
-        closeReason: 'fin',
-      },
+      }),
     });
   }
   return items;

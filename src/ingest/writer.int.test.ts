@@ -4,6 +4,7 @@ import type { SourceItem } from '../sources/types.js';
 import { mergeDevices } from '../store/device-merge.js';
 import { queryRows, type Store } from '../store/db.js';
 import { dropSchema, storeEngines } from '../test-support/services.js';
+import { ingestFlow } from '../test-support/flows.js';
 import { IngestWriter } from './writer.js';
 
 /**
@@ -18,15 +19,11 @@ const S = 1_000_000;
 function flow(mac: string, ip: string, tsUs: number): SourceItem {
   return {
     kind: 'flow',
-    flow: {
+    flow: ingestFlow({
       tsStart: tsUs,
       tsEnd: tsUs,
       srcIp: ip,
       dstIp: '93.184.216.34',
-      srcPort: 40000,
-      dstPort: 443,
-      proto: 6,
-      appProto: 'tls',
       bytesOut: 100,
       bytesIn: 200,
       packetsOut: 2,
@@ -35,16 +32,10 @@ function flow(mac: string, ip: string, tsUs: number): SourceItem {
       payloadBytesIn: 0,
       tcpFlagsOut: 0x12,
       tcpFlagsIn: 0x12,
-      connState: 'SF',
       communityId: `1:test${tsUs}`,
       srcMac: mac,
       dstMac: '00:11:22:33:44:55',
-      vlan: null,
-      sni: null,
-      httpHost: null,
-      dnsNames: [],
-      closeReason: 'fin',
-    },
+    }),
   };
 }
 

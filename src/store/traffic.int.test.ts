@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestFlow } from '../sources/types.js';
+import { ingestFlow } from '../test-support/flows.js';
 import { dropSchema, storeEngines } from '../test-support/services.js';
 import { queryRows, type Store } from './db.js';
 import { PartitionManager } from './partitions.js';
@@ -10,34 +11,23 @@ const engines = await storeEngines();
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs
 
 function flow(i: number, over: Partial<IngestFlow> = {}): IngestFlow {
-  return {
+  return ingestFlow({
     tsStart: T0 + i * 1_000_001 + 7,
     tsEnd: T0 + i * 1_000_001 + 123_456,
     srcIp: '10.0.0.2',
     dstIp: '93.184.216.34',
     srcPort: 40000 + i,
-    dstPort: 443,
-    proto: 6,
-    appProto: 'tls',
     bytesOut: 1000 + i,
     bytesIn: 5_000_000_000 + i,
-    packetsOut: 10,
     packetsIn: 12,
     payloadBytesOut: 0,
     payloadBytesIn: 0,
-    tcpFlagsOut: 0x1b,
-    tcpFlagsIn: 0x1b,
-    connState: 'SF',
     communityId: '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
     srcMac: '02:00:00:00:00:01',
     dstMac: null,
-    vlan: null,
     sni: 'example.com',
-    httpHost: null,
-    dnsNames: [],
-    closeReason: 'fin',
     ...over,
-  };
+  });
 }
 
 describe.each(engines)('copyFlows on $name', (engine) => {
