@@ -1,4 +1,4 @@
-import { and, eq, gte, sql, type SQL } from 'drizzle-orm';
+import { and, sql, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -8,6 +8,7 @@ import {
   type AlertRow,
   type StatusOptions,
 } from '../../alerts/service.js';
+import { alertConditions } from '../../alerts/filter.js';
 import type { Config } from '../../config.js';
 import { modelServices } from '../../ml/registry/services.js';
 import { ALERT_STATUSES, alerts, SEVERITIES } from '../../store/schema.js';
@@ -111,12 +112,7 @@ export const alertRoutes: FastifyPluginAsyncZod<{ services: Services; config: Co
         q.cursor,
         z.object({ s: z.enum(SORTS), v: z.union([z.string(), z.number()]), id: z.number().int() }),
       );
-      const conds: SQL[] = [];
-      if (q.status) conds.push(eq(alerts.status, q.status));
-      if (q.severity) conds.push(eq(alerts.severity, q.severity));
-      if (q.kind) conds.push(eq(alerts.kind, q.kind));
-      if (q.device_id !== undefined) conds.push(eq(alerts.deviceId, q.device_id));
-      if (q.since) conds.push(gte(alerts.lastSeen, new Date(q.since)));
+      const conds = alertConditions(q);
       const expr = sortExpr(q.sort);
       if (after && after.s === q.sort) {
         const v = typeof after.v === 'string' ? sql`${after.v}::timestamptz` : sql`${after.v}`;

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, lt } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { alertConditions } from '../../alerts/filter.js';
 import type { Config } from '../../config.js';
 import { listDevices, type DeviceView } from '../../devices/repository.js';
 import { ALERT_STATUSES, alerts, SEVERITIES } from '../../store/schema.js';
@@ -201,12 +202,7 @@ export const exportRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const q = request.query;
       await audit(services, request, 'alerts', q);
-      const conds: SQL[] = [];
-      if (q.status) conds.push(eq(alerts.status, q.status));
-      if (q.severity) conds.push(eq(alerts.severity, q.severity));
-      if (q.kind) conds.push(eq(alerts.kind, q.kind));
-      if (q.device_id !== undefined) conds.push(eq(alerts.deviceId, q.device_id));
-      if (q.since) conds.push(gte(alerts.lastSeen, new Date(q.since)));
+      const conds = alertConditions(q);
       type Row = typeof alerts.$inferSelect;
       async function* pages(): AsyncGenerator<Row[]> {
         let before: number | undefined;
