@@ -21,6 +21,7 @@ import { AppError } from '../../errors.js';
 import { tryParseCpe } from '../../vulns/cpe/fs.js';
 import type { Services } from '../context.js';
 import { decodeCursor, encodeCursor, listQuery, page } from '../pagination.js';
+import { deviceFilter, deviceFilterQuery } from './device-filter.js';
 import { actorOf } from './actor.js';
 
 const deviceSchema = z.object({
@@ -94,11 +95,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{
           'The device inventory: filter by type, vendor, risk, online status or a search; sort; paginate',
         querystring: z.object({
           ...listQuery,
-          type: z.string().max(128).optional(),
-          vendor: z.string().max(128).optional(),
-          risk_min: z.coerce.number().min(0).max(100).optional(),
-          online: z.enum(['true', 'false']).optional(),
-          q: z.string().min(1).max(128).optional().describe('Search host name, MAC, IP, vendor and model'),
+          ...deviceFilterQuery,
           sort: z.enum(SORTS).default('last_seen'),
           order: z.enum(['asc', 'desc']).default('desc'),
         }),
@@ -119,11 +116,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{
       if (after && (after.s !== q.sort || after.o !== q.order))
         throw new AppError('INVALID_CURSOR', 'The cursor belongs to another sort order.');
       const rows = await listDevices(db(), {
-        type: q.type,
-        vendor: q.vendor,
-        riskMin: q.risk_min,
-        online: q.online === undefined ? undefined : q.online === 'true',
-        q: q.q,
+        ...deviceFilter(q),
         sort: q.sort,
         order: q.order,
         limit: q.limit + 1,

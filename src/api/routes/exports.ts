@@ -11,6 +11,7 @@ import { listVulnerabilities, SORT_KEYS, type VulnListRow } from '../../vulns/se
 import { dateOnly, isoTime, ransomware, score1 } from '../../vulns/service/rows.js';
 import type { Services } from '../context.js';
 import { actorOf } from './actor.js';
+import { deviceFilter, deviceFilterQuery } from './device-filter.js';
 
 /**
  * CSV exports of the inventory, the alerts and the vulnerabilities (viewer and up), with the filters of the
@@ -99,11 +100,7 @@ export const exportRoutes: FastifyPluginAsyncZod<{
         tags: ['devices', 'export'],
         summary: summary('the device inventory'),
         querystring: z.strictObject({
-          type: z.string().max(128).optional(),
-          vendor: z.string().max(128).optional(),
-          risk_min: z.coerce.number().min(0).max(100).optional(),
-          online: boolQuery.optional(),
-          q: z.string().min(1).max(128).optional().describe('Search host name, MAC, IP, vendor and model'),
+          ...deviceFilterQuery,
           order: z.enum(['asc', 'desc']).default('asc').describe('by device id'),
         }),
       },
@@ -117,11 +114,7 @@ export const exportRoutes: FastifyPluginAsyncZod<{
         let after: { v: number; id: number } | undefined;
         for (;;) {
           const rows = await listDevices(db(), {
-            type: q.type,
-            vendor: q.vendor,
-            riskMin: q.risk_min,
-            online: q.online === undefined ? undefined : q.online === 'true',
-            q: q.q,
+            ...deviceFilter(q),
             sort: 'id',
             order: q.order,
             limit: PAGE,
