@@ -160,6 +160,30 @@ describe('detectors', () => {
     expect(fs[0]).toMatchObject({ kind: 'c2_beacon', evidence: { mode: 'persistent' } });
   });
 
+  it('flood: a capture replayed with its own timestamps is judged per replay, not piled up', () => {
+    // 200 packets/s for 30 s (under the 300/s threshold), replayed three times: flow time runs back 30 s.
+    const once = Array.from({ length: 120 }, (_, i) =>
+      flow({
+        dstIp: '203.0.113.201',
+        proto: 17,
+        dstPort: 5683,
+        packetsOut: 50,
+        packetsIn: 0,
+        tcpFlagsIn: 0,
+        tsStart: T0 + i * 250_000,
+        tsEnd: T0 + i * 250_000 + 100_000,
+      }),
+    );
+    // Each replay arrives as its own batch, as `iotsec ingest a.pcap a-again.pcap` commits them.
+    const replay = (last: IngestFlow[]) => {
+      const e = new DetectionEngine();
+      return [...e.process(once), ...e.process(once), ...e.process(last), ...e.flush()];
+    };
+    expect(replay(once)).toEqual([]);
+    // A real flood after the replays is still one.
+    expect(kinds(replay(once.map((f) => ({ ...f, packetsOut: 200 }))))).toEqual(['ddos']);
+  });
+
   it('flood: outbound DDoS of many tiny unanswered flows; a busy answered stream is not one', () => {
     const flood = Array.from({ length: 6000 }, (_, i) =>
       flow({

@@ -39,7 +39,12 @@ interface Slice {
 interface Pair {
   slices: Slice[];
   sentPackets: number;
+  /** Latest flow end seen: flow time running back by more than a window (another capture) starts afresh. */
+  lastEnd: number;
 }
+
+/** Slices kept per pair at most; beyond it the older half is dropped at once (amortised O(1) per flow). */
+const MAX_SLICES = 20_000;
 
 export class FloodDetector implements Detector {
   readonly name = 'flood';
@@ -61,7 +66,9 @@ export class FloodDetector implements Detector {
       return;
     }
     let pair = this.pairs.get(key);
-    if (!pair) this.pairs.set(key, (pair = { slices: [], sentPackets: 0 }));
+    if (!pair || now < pair.lastEnd - this.o.windowUs)
+      this.pairs.set(key, (pair = { slices: [], sentPackets: 0, lastEnd: now }));
+    if (now > pair.lastEnd) pair.lastEnd = now;
     pair.slices.push({
       start: f.tsStart,
       end: f.tsEnd,
@@ -72,8 +79,9 @@ export class FloodDetector implements Detector {
     });
     pair.sentPackets += f.packetsOut;
     const from = now - this.o.windowUs;
-    if ((pair.slices[0]?.end ?? now) < from || pair.slices.length > 20_000) {
-      const kept = pair.slices.filter((s) => s.end >= from).slice(-20_000);
+    if ((pair.slices[0]?.end ?? now) < from || pair.slices.length > MAX_SLICES) {
+      let kept = pair.slices.filter((s) => s.end >= from);
+      if (kept.length > MAX_SLICES) kept = kept.slice(-MAX_SLICES / 2);
       pair.slices = kept;
       pair.sentPackets = kept.reduce((n, s) => n + s.out, 0);
     }
