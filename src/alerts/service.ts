@@ -19,7 +19,6 @@ import type { Services } from '../api/context.js';
 import type { Actor } from '../auth/users.js';
 import { EVENTS_CHANNEL, makeEvent } from '../bus/events.js';
 import { AppError } from '../errors.js';
-import type { Tx } from '../store/db.js';
 import { alerts, suppressions, type ALERT_STATUSES, type SEVERITIES } from '../store/schema.js';
 
 export type AlertRow = typeof alerts.$inferSelect;
@@ -71,102 +70,175 @@ export async function raiseAlert(
   c: AlertCandidate,
   opts: RaiseOptions = {},
 ): Promise<RaiseResult> {
+  const [r] = await raiseAlerts(services, [c], opts);
+  if (!r) throw new Error('raiseAlerts returned no result');
+  return r;
+}
+
+/** An alert as the batch leaves it: a row read, or one to insert at the end (`fresh`). */
+interface Pending {
+  row: AlertRow;
+  fresh: boolean;
+  dirty: boolean;
+}
+
+type Folded =
+  { outcome: 'created' | 'updated'; p: Pending } | { outcome: 'suppressed'; suppressionId: number };
+
+/**
+ * Raises several alerts in one transaction, exactly as raising them one by one in order would (each later
+ * candidate sees what the earlier ones created or folded), in a fixed number of statements whatever their
+ * count: the dedup keys' advisory locks taken in one statement (in lock-id order, so concurrent batches
+ * cannot deadlock), the active suppressions and the open alerts of those keys read once, the folding done in
+ * memory, then one multi-row insert and one bulk update. One event per alert created or updated, published
+ * after the commit with its final state. Results are in the candidates' order.
+ */
+export async function raiseAlerts(
+  services: Deps,
+  candidates: readonly AlertCandidate[],
+  opts: RaiseOptions = {},
+): Promise<RaiseResult[]> {
+  if (candidates.length === 0) return [];
   const windowMs = opts.windowMs ?? DEFAULT_DEDUP_WINDOW_MS;
   const now = opts.now ?? new Date();
-  const firstSeen = c.firstSeen ?? c.lastSeen ?? now;
-  const lastSeen = c.lastSeen ?? firstSeen;
-  const key = dedupKeyOf(c);
-  const peer = c.peer ?? null;
-  const result = await services.store.db.transaction(async (tx): Promise<RaiseResult> => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(${ALERT_LOCK}, hashtext(${key}))`);
-    const sup = await matchingSuppression(tx, { deviceId: c.deviceId, kind: c.kind, peer }, now);
-    if (sup) {
-      await tx
-        .update(suppressions)
-        .set({ hits: sql`${suppressions.hits} + 1` })
-        .where(eq(suppressions.id, sup));
-      return { outcome: 'suppressed', suppressionId: sup };
-    }
-    const [open] = await tx
-      .select()
+  const keys = candidates.map(dedupKeyOf);
+  const distinctKeys = [...new Set(keys)];
+  let minFirst = Infinity;
+  for (const c of candidates) minFirst = Math.min(minFirst, (c.firstSeen ?? c.lastSeen ?? now).getTime());
+
+  const { results, touched } = await services.store.db.transaction(async (tx) => {
+    await tx.execute(
+      sql`SELECT pg_advisory_xact_lock(${ALERT_LOCK}, h) FROM (
+            SELECT DISTINCT hashtext(k) AS h FROM unnest(${sql.param(distinctKeys)}::text[]) k ORDER BY 1) s`,
+    );
+    const sups = await tx
+      .select({
+        id: suppressions.id,
+        deviceId: suppressions.deviceId,
+        kind: suppressions.kind,
+        peer: suppressions.peer,
+      })
+      .from(suppressions)
+      .where(or(isNull(suppressions.expiresAt), sql`${suppressions.expiresAt} > ${now}`))
+      .orderBy(suppressions.id);
+    const open = await tx
+      .selectDistinctOn([alerts.dedupKey])
       .from(alerts)
       .where(
         and(
-          eq(alerts.dedupKey, key),
+          inArray(alerts.dedupKey, distinctKeys),
           inArray(alerts.status, ['new', 'acknowledged']),
-          gte(alerts.lastSeen, new Date(firstSeen.getTime() - windowMs)),
+          gte(alerts.lastSeen, new Date(minFirst - windowMs)),
         ),
       )
-      .orderBy(desc(alerts.lastSeen))
-      .limit(1)
-      .for('update');
-    if (open) {
-      const [updated] = await tx
-        .update(alerts)
-        .set({
-          count: open.count + 1,
-          lastSeen: lastSeen > open.lastSeen ? lastSeen : open.lastSeen,
-          firstSeen: firstSeen < open.firstSeen ? firstSeen : open.firstSeen,
-          evidence: mergeEvidence(open.evidence, c.evidence ?? {}),
-          severity: moreSevere(open.severity, c.severity),
+      .orderBy(alerts.dedupKey, desc(alerts.lastSeen));
+    const current = new Map<string, Pending>(
+      open.map((r) => [r.dedupKey, { row: r, fresh: false, dirty: false }]),
+    );
+    const hits = new Map<number, number>();
+    const out: Folded[] = [];
+    candidates.forEach((c, i) => {
+      const key = keys[i] as string;
+      const peer = c.peer ?? null;
+      // The rule's device, kind and peer each either unset or equal to the candidate's; the oldest rule wins.
+      const sup = sups.find(
+        (s) =>
+          (s.deviceId === null || s.deviceId === c.deviceId) &&
+          (s.kind === null || s.kind === c.kind) &&
+          (s.peer === null || s.peer === peer),
+      );
+      if (sup) {
+        hits.set(sup.id, (hits.get(sup.id) ?? 0) + 1);
+        out.push({ outcome: 'suppressed', suppressionId: sup.id });
+        return;
+      }
+      const firstSeen = c.firstSeen ?? c.lastSeen ?? now;
+      const lastSeen = c.lastSeen ?? firstSeen;
+      const cur = current.get(key);
+      if (cur && cur.row.lastSeen.getTime() >= firstSeen.getTime() - windowMs) {
+        const r = cur.row;
+        cur.row = {
+          ...r,
+          count: r.count + 1,
+          lastSeen: lastSeen > r.lastSeen ? lastSeen : r.lastSeen,
+          firstSeen: firstSeen < r.firstSeen ? firstSeen : r.firstSeen,
+          evidence: mergeEvidence(r.evidence, c.evidence ?? {}),
+          severity: moreSevere(r.severity, c.severity),
           updatedAt: now,
-        })
-        .where(eq(alerts.id, open.id))
+        };
+        cur.dirty = true;
+        out.push({ outcome: 'updated', p: cur });
+        return;
+      }
+      const p: Pending = {
+        row: {
+          id: 0,
+          deviceId: c.deviceId,
+          kind: c.kind,
+          severity: c.severity,
+          status: 'new',
+          title: c.title.slice(0, 500),
+          description: c.description ?? null,
+          peer,
+          evidence: c.evidence ?? {},
+          dedupKey: key,
+          count: 1,
+          firstSeen,
+          lastSeen,
+          modelVersion: c.modelVersion ?? null,
+          sourceId: c.sourceId ?? null,
+          statusChangedBy: null,
+          createdAt: now,
+          updatedAt: now,
+        },
+        fresh: true,
+        dirty: true,
+      };
+      current.set(key, p);
+      out.push({ outcome: 'created', p });
+    });
+    for (const [id, n] of hits)
+      await tx
+        .update(suppressions)
+        .set({ hits: sql`${suppressions.hits} + ${n}` })
+        .where(eq(suppressions.id, id));
+    const touched = [...new Set(out.flatMap((o) => (o.outcome === 'suppressed' ? [] : [o.p])))];
+    const inserts = touched.filter((p) => p.fresh);
+    if (inserts.length > 0) {
+      const rows = await tx
+        .insert(alerts)
+        .values(inserts.map(({ row: { id: _id, createdAt: _c, updatedAt: _u, ...r } }) => r))
         .returning();
-      return { outcome: 'updated', alert: updated ?? open };
+      if (rows.length !== inserts.length) throw new Error('insert into alerts returned fewer rows');
+      // INSERT … VALUES … RETURNING gives the rows in the order of the VALUES list.
+      inserts.forEach((p, i) => (p.row = rows[i] as AlertRow));
     }
-    const [inserted] = await tx
-      .insert(alerts)
-      .values({
-        deviceId: c.deviceId,
-        kind: c.kind,
-        severity: c.severity,
-        title: c.title.slice(0, 500),
-        description: c.description ?? null,
-        peer,
-        evidence: c.evidence ?? {},
-        dedupKey: key,
-        firstSeen,
-        lastSeen,
-        modelVersion: c.modelVersion ?? null,
-        sourceId: c.sourceId ?? null,
-      })
-      .returning();
-    if (!inserted) throw new Error('insert into alerts returned nothing');
-    return { outcome: 'created', alert: inserted };
+    const updates = touched.filter((p) => !p.fresh && p.dirty);
+    if (updates.length > 0) {
+      const data = updates.map(({ row: r }) => ({
+        id: r.id,
+        count: r.count,
+        last_seen: r.lastSeen.toISOString(),
+        first_seen: r.firstSeen.toISOString(),
+        evidence: r.evidence,
+        severity: r.severity,
+      }));
+      await tx.execute(
+        sql`UPDATE alerts a SET count = v.count, last_seen = v.last_seen, first_seen = v.first_seen,
+                   evidence = v.evidence, severity = v.severity, updated_at = ${now}
+              FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb)
+                AS v(id int8, count int4, last_seen timestamptz, first_seen timestamptz, evidence jsonb, severity text)
+             WHERE a.id = v.id`,
+      );
+    }
+    return { results: out, touched };
   });
-  if (result.outcome !== 'suppressed') {
+  for (const p of touched)
     await services.bus.publish(
       EVENTS_CHANNEL,
-      makeEvent(result.outcome === 'created' ? 'new_alert' : 'alert_update', presentAlertEvent(result.alert)),
+      makeEvent(p.fresh ? 'new_alert' : 'alert_update', presentAlertEvent(p.row)),
     );
-  }
-  return result;
-}
-
-async function matchingSuppression(
-  tx: Tx,
-  c: { deviceId: number | null; kind: string; peer: string | null },
-  now: Date,
-): Promise<number | null> {
-  const [row] = await tx
-    .select({ id: suppressions.id })
-    .from(suppressions)
-    .where(
-      and(
-        c.deviceId === null
-          ? isNull(suppressions.deviceId)
-          : or(isNull(suppressions.deviceId), eq(suppressions.deviceId, c.deviceId)),
-        or(isNull(suppressions.kind), eq(suppressions.kind, c.kind)),
-        c.peer === null
-          ? isNull(suppressions.peer)
-          : or(isNull(suppressions.peer), eq(suppressions.peer, c.peer)),
-        or(isNull(suppressions.expiresAt), sql`${suppressions.expiresAt} > ${now}`),
-      ),
-    )
-    .orderBy(suppressions.id)
-    .limit(1);
-  return row?.id ?? null;
+  return results.map((o) => (o.outcome === 'suppressed' ? o : { outcome: o.outcome, alert: o.p.row }));
 }
 
 const RANK: Record<AlertSeverity, number> = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };

@@ -67,7 +67,7 @@ export async function openServices(config: Config, log?: FastifyBaseLogger): Pro
     await store.close();
     throw e;
   }
-  const { bus, kv } = createBus({
+  const { bus, kv } = await createBus({
     redisUrl: config.redisUrl,
     redisPrefix: config.redisPrefix,
     onError: onError('redis'),

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
+import type * as Argon2 from '@node-rs/argon2';
 import { AppError } from '../errors.js';
+
+/** The native argon2 binding, loaded on first use (commands that never check a password skip it). */
+let argon2: Promise<typeof Argon2> | undefined;
+const lib = () => (argon2 ??= import('@node-rs/argon2'));
 
 /** Argon2id with the library's defaults (m=19 MiB, t=2, p=1: OWASP's minimum). */
 // Algorithm.Argon2id is 2; the const enum cannot be imported under verbatimModuleSyntax.
@@ -14,13 +18,13 @@ export function assertStrongPassword(password: string): void {
   }
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, OPTIONS);
+export async function hashPassword(password: string): Promise<string> {
+  return (await lib()).hash(password, OPTIONS);
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
   try {
-    return await verify(passwordHash, password);
+    return await (await lib()).verify(passwordHash, password);
   } catch {
     return false;
   }

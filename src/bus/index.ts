@@ -1,5 +1,4 @@
 import { MemoryBus, MemoryKv } from './memory.js';
-import { RedisBus, RedisKv } from './redis.js';
 import { ResilientKv } from './resilient-kv.js';
 import type { Bus, Kv } from './types.js';
 
@@ -12,9 +11,13 @@ export interface BusOptions {
   onError?: (err: Error) => void;
 }
 
-/** The bus and KV for this process: Redis when REDIS_URL is set, in-process otherwise. */
-export function createBus(opts: BusOptions): { bus: Bus; kv: Kv } {
+/**
+ * The bus and KV for this process: Redis when REDIS_URL is set, in-process otherwise. The Redis client and
+ * BullMQ are imported only then (together about 0.3 s of start-up a one-shot CLI command would pay for nothing).
+ */
+export async function createBus(opts: BusOptions): Promise<{ bus: Bus; kv: Kv }> {
   if (opts.redisUrl) {
+    const { RedisBus, RedisKv } = await import('./redis.js');
     const ro = {
       url: opts.redisUrl,
       prefix: opts.redisPrefix,

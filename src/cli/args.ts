@@ -19,7 +19,12 @@ export function parse<O extends Options>(argv: string[], options: O, allowPositi
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   run(argv: string[]): Promise<number>;
+}
+
+/** `iotsec <command> --help`: the command's usage text. */
+export function help(cmd: Pick<Command, 'usage'>): number {
+  process.stdout.write(`${cmd.usage}\n`);
+  return 0;
 }

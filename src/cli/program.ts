@@ -1,42 +1,106 @@
 import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
-import { StoreLockedError } from '../store/db.js';
+import { StoreLockedError } from '../store/errors.js';
 import type { Command } from './args.js';
-import { audit } from './commands/audit.js';
-import { simulate } from './commands/simulate.js';
-import { backup, restore } from './commands/backup.js';
-import { classify } from './commands/classify.js';
-import { collect } from './commands/collect.js';
-import { ingest } from './commands/ingest.js';
-import { detect } from './commands/detect.js';
-import { keys } from './commands/keys.js';
-import { migrate } from './commands/migrate.js';
-import { models } from './commands/models.js';
-import { serve, start, worker } from './commands/roles.js';
-import { train } from './commands/train.js';
-import { users } from './commands/users.js';
-import { vulns } from './commands/vulns.js';
 import { EXIT, UsageError } from './errors.js';
 
+/**
+ * A command as `iotsec --help` lists it. Its module is imported only when it runs: loading every command's
+ * dependencies (the API server, the job queue, TensorFlow) would cost each run most of a second.
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** Every command, in the order `iotsec --help` lists them. */
-export const COMMANDS: Command[] = [
-  start,
-  serve,
-  worker,
-  collect,
-  migrate,
-  ingest,
-  detect,
-  simulate,
-  classify,
-  train,
-  users,
-  keys,
-  models,
-  vulns,
-  audit,
-  backup,
-  restore,
+export const COMMANDS: CommandEntry[] = [
+  {
+    name: 'start',
+    summary: 'Run everything in one process: API and dashboard, worker, collector',
+    load: async () => (await import('./commands/roles.js')).start,
+  },
+  {
+    name: 'serve',
+    summary: 'Run the API role (REST, WebSocket, dashboard, docs, probes)',
+    load: async () => (await import('./commands/roles.js')).serve,
+  },
+  {
+    name: 'worker',
+    summary: 'Run the worker role (training, sync, matching, rollups, retention jobs)',
+    load: async () => (await import('./commands/roles.js')).worker,
+  },
+  {
+    name: 'collect',
+    summary: 'Run the collector role: NetFlow/IPFIX listener, live capture, watched folders',
+    load: async () => (await import('./commands/collect.js')).collect,
+  },
+  {
+    name: 'migrate',
+    summary: 'Apply database migrations and create upcoming flow partitions',
+    load: async () => (await import('./commands/migrate.js')).migrate,
+  },
+  {
+    name: 'ingest',
+    summary: 'Ingest pcap/pcapng (also gzipped), Zeek logs or Suricata EVE files into the database',
+    load: async () => (await import('./commands/ingest.js')).ingest,
+  },
+  {
+    name: 'detect',
+    summary: 'Label every flow of captures or Zeek conn logs as benign or a threat class (in memory)',
+    load: async () => (await import('./commands/detect.js')).detect,
+  },
+  {
+    name: 'simulate',
+    summary: 'The demo IoT network: into the database live, or written to a pcap',
+    load: async () => (await import('./commands/simulate.js')).simulate,
+  },
+  {
+    name: 'classify',
+    summary: 'Identify the devices in captures (in memory, nothing stored)',
+    load: async () => (await import('./commands/classify.js')).classify,
+  },
+  {
+    name: 'train',
+    summary: 'Train a model version from labelled data (device-type, threat)',
+    load: async () => (await import('./commands/train.js')).train,
+  },
+  {
+    name: 'users',
+    summary: 'Manage users: add, passwd, role, list',
+    load: async () => (await import('./commands/users.js')).users,
+  },
+  {
+    name: 'keys',
+    summary: 'Manage API keys: create, revoke, list',
+    load: async () => (await import('./commands/keys.js')).keys,
+  },
+  {
+    name: 'models',
+    summary: 'Model versions: list, promote, rollback, A/B split',
+    load: async () => (await import('./commands/models.js')).models,
+  },
+  {
+    name: 'vulns',
+    summary: 'Vulnerability data: import NVD/KEV/EPSS files, match CPEs, sync NVD and KEV',
+    load: async () => (await import('./commands/vulns.js')).vulns,
+  },
+  {
+    name: 'audit',
+    summary: 'Check the audit log hash chain: audit verify',
+    load: async () => (await import('./commands/audit.js')).audit,
+  },
+  {
+    name: 'backup',
+    summary: 'Back up the database and model artifacts into a new folder',
+    load: async () => (await import('./commands/backup.js')).backup,
+  },
+  {
+    name: 'restore',
+    summary: 'Restore a backup made by iotsec backup (replaces the current data)',
+    load: async () => (await import('./commands/backup.js')).restore,
+  },
 ];
 
 function usage(): string {
@@ -58,11 +122,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('iotsec 0.1.0\n');
     return EXIT.ok;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`iotsec: unknown command "${name}"\n\n${usage()}`);
     return EXIT.usage;
   }
+  const cmd = await entry.load();
   try {
     return await cmd.run(rest);
   } catch (e) {

@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Services } from '../api/context.js';
-import { raiseAlert, type AlertCandidate } from '../alerts/service.js';
+import { raiseAlerts, type AlertCandidate } from '../alerts/service.js';
 import type { SourceItem, IngestFlow } from '../sources/types.js';
 import { queryRows, type Store } from '../store/db.js';
 import type { KevExposure } from './detectors/exposure.js';
@@ -108,8 +108,10 @@ export async function detectAfterCommit(
     detectionStats.findings += findings.length;
     if (findings.length === 0) return 0;
     const ids = await resolveDevices(services.store, findings);
-    for (const f of findings) {
-      const r = await raiseAlert(services, candidateOf(f, ids, ctx.sourceId));
+    for (const r of await raiseAlerts(
+      services,
+      findings.map((f) => candidateOf(f, ids, ctx.sourceId)),
+    )) {
       if (r.outcome === 'suppressed') detectionStats.suppressed++;
       else detectionStats.alerts++;
     }

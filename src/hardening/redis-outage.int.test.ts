@@ -60,7 +60,7 @@ describe.skipIf(skip)('Redis outage', () => {
       API_RATE_LIMIT: String(RATE),
     });
     const proc = async (name: string) => {
-      const { bus, kv } = createBus({
+      const { bus, kv } = await createBus({
         redisUrl: redis.url,
         redisPrefix: prefix,
         onError: (e) => warnings.push(`${name}: ${e.message}`),

@@ -10,6 +10,9 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { StoreLockedError } from './errors.js';
+
+export { StoreLockedError } from './errors.js';
 
 export type Schema = typeof schema;
 /** The one query interface both engines share. */
@@ -170,17 +173,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-export class StoreLockedError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
-    super(
-      `the embedded database in ${dir} is in use by process ${pid}; run one IoTSec process per DATA_DIR, ` +
-        'or set DATABASE_URL to share a PostgreSQL server between processes',
-    );
-  }
-}
 
 class PgliteStore implements Store {
   readonly engine = 'pglite' as const;

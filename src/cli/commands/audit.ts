@@ -1,11 +1,9 @@
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { withServices } from './with-services.js';
 
 export const audit: Command = {
   name: 'audit',
-  summary: 'Check the audit log hash chain: audit verify',
   usage: `iotsec audit verify
 
 Recomputes the hash chain of the audit log. Exit 0 when intact; exit 1 naming the first row that was

@@ -1,8 +1,7 @@
 import { loadConfig } from '../../config.js';
 import { backup as runBackup, BackupError, restore as runRestore } from '../../store/backup.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 
 async function guarded(f: () => Promise<string>): Promise<number> {
   try {
@@ -19,7 +18,6 @@ async function guarded(f: () => Promise<string>): Promise<number> {
 
 export const backup: Command = {
   name: 'backup',
-  summary: 'Back up the database and model artifacts into a new folder',
   usage: `iotsec backup DIR
 
 Writes DIR/manifest.json, the database (embedded: a snapshot of DATA_DIR/pglite; PostgreSQL: a pg_dump
@@ -42,7 +40,6 @@ Options:
 
 export const restore: Command = {
   name: 'restore',
-  summary: 'Restore a backup made by iotsec backup (replaces the current data)',
   usage: `iotsec restore DIR --yes
 
 Restores the database and model artifacts from DIR into the configured database (DATABASE_URL or the

@@ -6,9 +6,8 @@ import type { DeviceTypeModel } from '../../devices/model.js';
 import { loadUserRules } from '../../devices/rules-store.js';
 import type { Rule } from '../../devices/rules.js';
 import { modelServices } from '../../ml/registry/services.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { withServices } from './with-services.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -20,7 +19,6 @@ function human(l: ClassifyLine): string {
 
 export const classify: Command = {
   name: 'classify',
-  summary: 'Identify the devices in captures (in memory, nothing stored)',
   usage: `iotsec classify <pcap…> [--model ID] [--no-model] [--json]
 
 Classifies each capture on its own: every device in it (by MAC; by IP when the capture has no layer 2) is

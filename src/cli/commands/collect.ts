@@ -1,15 +1,13 @@
 import type { SourceSpec } from '../../collector/collector.js';
 import { loadConfig } from '../../config.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
 import { runRoles, startCollectorRole } from '../runtime.js';
-import { help } from './roles.js';
 
 const IFACE = /^[A-Za-z0-9._:@-]{1,32}$/;
 
 export const collect: Command = {
   name: 'collect',
-  summary: 'Run the collector role: NetFlow/IPFIX listener, live capture, watched folders',
   usage: `iotsec collect [--netflow PORT]… [--live IFACE [--filter BPF]]… [--watch DIR]…
 
 Runs traffic sources and writes what they see (flows, devices, signals) to the database. Sources given here

@@ -10,16 +10,14 @@ import {
   type ThreatModel,
 } from '../../detect/threat/model.js';
 import { modelServices } from '../../ml/registry/services.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { withServices } from './with-services.js';
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6', 132: 'sctp' };
 
 export const detect: Command = {
   name: 'detect',
-  summary: 'Label every flow of captures or Zeek conn logs as benign or a threat class (in memory)',
   usage: `iotsec detect <pcap|conn.log…> [--model ID] [--json]
 
 Reads each capture (pcap/pcapng, gzipped or not) or Zeek conn log on its own, runs the detectors (port

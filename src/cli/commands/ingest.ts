@@ -6,9 +6,8 @@ import {
   type FileFormat,
   type FileIngestSummary,
 } from '../../ingest/file-ingest.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { withServices } from './with-services.js';
 
 const FORMATS = ['auto', 'pcap', 'pcapng', 'zeek', 'eve'] as const;
@@ -53,7 +52,6 @@ function human(s: FileIngestSummary): string {
 
 export const ingest: Command = {
   name: 'ingest',
-  summary: 'Ingest pcap/pcapng (also gzipped), Zeek logs or Suricata EVE files into the database',
   usage: `iotsec ingest <path…> [--format auto|pcap|pcapng|zeek|eve] [--force] [--json]
 
 Reads each file (folders are walked) through the same decoders, flow table and device inventory as live

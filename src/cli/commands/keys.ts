@@ -1,12 +1,10 @@
 import { ROLES, type Role } from '../../store/schema.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { cliActor, withServices } from './with-services.js';
 
 export const keys: Command = {
   name: 'keys',
-  summary: 'Manage API keys: create, revoke, list',
   usage: `iotsec keys create NAME [--role sensor|viewer|analyst|admin] [--expires-days N]
 iotsec keys revoke ID_OR_PREFIX
 iotsec keys list [--json]

@@ -1,12 +1,10 @@
 import { loadConfig } from '../../config.js';
 import { openServices } from '../../api/context.js';
 import { PartitionManager } from '../../store/partitions.js';
-import { parse, type Command } from '../args.js';
-import { help } from './roles.js';
+import { help, parse, type Command } from '../args.js';
 
 export const migrate: Command = {
   name: 'migrate',
-  summary: 'Apply database migrations and create upcoming flow partitions',
   usage: `iotsec migrate
 
 Applies every pending migration (drizzle/) to the database named by DATABASE_URL, or the embedded one

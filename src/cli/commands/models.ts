@@ -3,9 +3,8 @@ import { loadConfig } from '../../config.js';
 import { modelServices } from '../../ml/registry/services.js';
 import type { MlTask, ModelStatus } from '../../ml/registry/registry.js';
 import { ML_TASKS, MODEL_STATUSES } from '../../store/schema.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { cliActor, withServices } from './with-services.js';
 
 function task(value: string | undefined, what = 'TASK'): MlTask {
@@ -39,7 +38,6 @@ function line(json: boolean | undefined, m: ReturnType<typeof presentModel>): st
 
 export const models: Command = {
   name: 'models',
-  summary: 'Model versions: list, promote, rollback, A/B split',
   usage: `iotsec models list [--task TASK] [--status STATUS] [--json]
 iotsec models promote ID
 iotsec models rollback TASK

@@ -1,11 +1,10 @@
 import { loadConfig } from '../../config.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { runRoles, startApiRole, startCollectorRole, startWorkerRole } from '../runtime.js';
 import { UsageError } from '../errors.js';
 
 export const start: Command = {
   name: 'start',
-  summary: 'Run everything in one process: API and dashboard, worker, collector',
   usage: `iotsec start [--demo | --no-demo]
 
 Runs the api, worker and collector roles in one process. Without DATABASE_URL the database is embedded
@@ -37,7 +36,6 @@ Options:
 
 export const serve: Command = {
   name: 'serve',
-  summary: 'Run the API role (REST, WebSocket, dashboard, docs, probes)',
   usage: `iotsec serve
 
 Runs only the api role: stateless, so several can run behind a load balancer on one PostgreSQL
@@ -55,7 +53,6 @@ Options:
 
 export const worker: Command = {
   name: 'worker',
-  summary: 'Run the worker role (training, sync, matching, rollups, retention jobs)',
   usage: `iotsec worker
 
 Runs background jobs from the queue (BullMQ on REDIS_URL; in-process without it): flow partition
@@ -74,7 +71,3 @@ Options:
   },
 };
 
-export function help(cmd: Command): number {
-  process.stdout.write(`${cmd.usage}\n`);
-  return 0;
-}

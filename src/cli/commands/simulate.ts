@@ -1,10 +1,9 @@
 import { INCIDENT_KINDS, type IncidentKind } from '../../sim/network.js';
 import { simulateToPcap } from '../../sim/pcap-writer.js';
 import { loadConfig } from '../../config.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
 import { runRoles, startCollectorRole } from '../runtime.js';
-import { help } from './roles.js';
 
 function duration(s: string): number {
   const m = /^(\d+)(s|m|h)?$/.exec(s.trim());
@@ -14,7 +13,6 @@ function duration(s: string): number {
 
 export const simulate: Command = {
   name: 'simulate',
-  summary: 'The demo IoT network: into the database live, or written to a pcap',
   usage: `iotsec simulate [--seed N]
 iotsec simulate --out FILE.pcap [--duration 1h] [--start ISO-TIME] [--seed N] [--inject KIND@OFFSET]…
 

@@ -8,14 +8,12 @@ import {
   ThreatLabelsError,
   trainThreatFromSources,
 } from '../../detect/threat/trainer.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { cliActor, withServices } from './with-services.js';
 
 export const train: Command = {
   name: 'train',
-  summary: 'Train a model version from labelled data (device-type, threat)',
   usage: `iotsec train device-type --labels FILE.csv [--promote] [--folds K] [--trees N] [--json]
 iotsec train threat --labels FILE… [--sim-seeds 1,2,3] [--promote] [--folds K|loso] [--trees N] [--json]
 

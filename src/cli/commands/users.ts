@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { USER_ROLES, type UserRole } from '../../store/schema.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { cliActor, withServices } from './with-services.js';
 
 function role(value: string | undefined): UserRole {
@@ -29,7 +28,6 @@ async function readPassword(fromStdin: boolean | undefined): Promise<string> {
 
 export const users: Command = {
   name: 'users',
-  summary: 'Manage users: add, passwd, role, list',
   usage: `iotsec users add USERNAME --role admin|analyst|viewer --password-stdin
 iotsec users passwd USERNAME --password-stdin
 iotsec users role USERNAME admin|analyst|viewer

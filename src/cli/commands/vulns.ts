@@ -8,9 +8,8 @@ import { VulnMatcher } from '../../vulns/service/matching.js';
 import type { MatchAllSummary } from '../../vulns/service/matching.js';
 import { getIndexVersion } from '../../vulns/service/repository.js';
 import { runSync } from '../../vulns/sync/index.js';
-import { parse, type Command } from '../args.js';
+import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
-import { help } from './roles.js';
 import { withServices } from './with-services.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -43,7 +42,6 @@ async function rematch(matcher: VulnMatcher, json: boolean): Promise<MatchAllSum
 
 export const vulns: Command = {
   name: 'vulns',
-  summary: 'Vulnerability data: import NVD/KEV/EPSS files, match CPEs, sync NVD and KEV',
   usage: `iotsec vulns import PATH… [--json] [--no-match]
 iotsec vulns match CPE23… [--possible] [--json]
 iotsec vulns sync [--nvd] [--kev] [--json]

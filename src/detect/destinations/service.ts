@@ -16,7 +16,7 @@
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Services } from '../../api/context.js';
-import { raiseAlert } from '../../alerts/service.js';
+import { raiseAlerts, type AlertCandidate } from '../../alerts/service.js';
 import type { Actor } from '../../auth/users.js';
 import { AppError } from '../../errors.js';
 import type { IngestFlow, SourceItem } from '../../sources/types.js';
@@ -200,7 +200,7 @@ export async function updateDestinationProfiles(
     await countUsage(db, [...used.values()]);
     destinationStats.learned += learnedRows.length;
 
-    let alerts = 0;
+    const raise: AlertCandidate[] = [];
     const violations = await stillUnknown(db, found);
     destinationStats.violations += violations.length;
     // Per device, what is left after the repeat throttle and the hourly budget.
@@ -228,11 +228,10 @@ export async function updateDestinationProfiles(
       if (!isRepeat) x.p.budget.used++;
       x.p.alerted.set(key, x.f.tsStart);
       if (x.p.alerted.size > 10_000) x.p.alerted.delete(x.p.alerted.keys().next().value as string);
-      await raiseAlert(deps, violationAlert(x.id, x.v, x.f, x.p, ctx.sourceId));
-      alerts++;
+      raise.push(violationAlert(x.id, x.v, x.f, x.p, ctx.sourceId));
     }
     for (const [id, o] of overflow) {
-      await raiseAlert(deps, {
+      raise.push({
         deviceId: id,
         kind: 'new_destination',
         severity: 'medium',
@@ -251,8 +250,9 @@ export async function updateDestinationProfiles(
         lastSeen: new Date(Math.ceil(o.last.tsEnd / 1000)),
         sourceId: ctx.sourceId,
       });
-      alerts++;
     }
+    await raiseAlerts(deps, raise);
+    const alerts = raise.length;
     destinationStats.alerts += alerts;
     return { learned: learnedRows.length, violations: violations.length, alerts };
   } catch (err) {
