@@ -23,6 +23,7 @@ import {
   deriveOpenPorts,
   emptyProfile,
   isEstablished,
+  isReversedMidstream,
   type DeviceProfile,
   type ProfileFlow,
 } from './profile.js';
@@ -44,6 +45,8 @@ class Builder {
   readonly profiles = new Map<string, DeviceProfile>();
   private readonly dstIndex = new Map<string, Map<string, number>>();
   private readonly full = new Set<string>();
+  /** Time of each device's first packet (µs). */
+  private readonly firstTs = new Map<string, number>();
   hasL2 = false;
 
   profile(mac: string | null, ip: string | null): DeviceProfile | null {
@@ -75,6 +78,11 @@ class Builder {
     if (!p) return;
     p.packetCount++;
     const key = p.mac ?? p.ip ?? '';
+    if (p.packetOffsets.length < FINGERPRINT_PACKETS - 1) {
+      const first = this.firstTs.get(key);
+      if (first === undefined) this.firstTs.set(key, info.tsMicros);
+      else p.packetOffsets.push(Math.max(0, info.tsMicros - first) / 1e6);
+    }
     if (this.full.has(key)) return;
     let idx = this.dstIndex.get(key);
     if (!idx) {
@@ -86,22 +94,25 @@ class Builder {
 
   flow(f: FlowRecord): void {
     const [src, dst] = flowEndpoints(f);
-    const side = (e: { mac: string | null; ip: string | null } | null, outbound: boolean): void => {
+    // A mid-connection TCP flow recorded server → client is seen from the client as the originator.
+    const rev = isReversedMidstream(f.proto, f.srcPort, f.dstPort, f.tcpFlagsOut, f.tcpFlagsIn);
+    const side = (e: { mac: string | null; ip: string | null } | null, isSrc: boolean): void => {
       if (!e) return;
       const p = this.hasL2 ? (e.mac ? this.profile(e.mac, e.ip) : null) : this.profile(null, e.ip);
       if (!p) return;
-      const peerIp = outbound ? f.dstIp : f.srcIp;
+      const outbound = isSrc !== rev;
+      const peerIp = isSrc ? f.dstIp : f.srcIp;
       const pf: ProfileFlow = {
         outbound,
         proto: f.proto,
         peerIp,
         peerLocal: isLocalIp(peerIp),
-        servicePort: f.dstPort,
+        servicePort: rev ? f.srcPort : f.dstPort,
         appProto: f.appProto,
-        bytesSent: outbound ? f.bytesOut : f.bytesIn,
-        bytesReceived: outbound ? f.bytesIn : f.bytesOut,
-        packetsSent: outbound ? f.packetsOut : f.packetsIn,
-        packetsReceived: outbound ? f.packetsIn : f.packetsOut,
+        bytesSent: isSrc ? f.bytesOut : f.bytesIn,
+        bytesReceived: isSrc ? f.bytesIn : f.bytesOut,
+        packetsSent: isSrc ? f.packetsOut : f.packetsIn,
+        packetsReceived: isSrc ? f.packetsIn : f.packetsOut,
         established: isEstablished(f.connState),
       };
       p.flows.push(pf);

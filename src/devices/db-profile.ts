@@ -6,7 +6,14 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db, type Tx } from '../store/db.js';
 import { isLocalIp } from './ip.js';
 import { vendorOf } from './mac.js';
-import { addSignal, emptyProfile, isEstablished, type DeviceProfile, type SignalKind } from './profile.js';
+import {
+  addSignal,
+  emptyProfile,
+  isEstablished,
+  isReversedMidstream,
+  type DeviceProfile,
+  type SignalKind,
+} from './profile.js';
 
 /** Flows read per device (the most recent). */
 export const PROFILE_FLOWS = 2000;
@@ -55,6 +62,7 @@ export async function loadProfiles(
     const flows = await queryRows<{
       src_ip: string;
       dst_ip: string;
+      src_port: number | null;
       dst_port: number | null;
       proto: number;
       app_proto: string | null;
@@ -62,29 +70,42 @@ export async function loadProfiles(
       bytes_in: number;
       packets_out: number;
       packets_in: number;
+      tcp_flags_out: number;
+      tcp_flags_in: number;
       conn_state: string | null;
       src_mac: string | null;
     }>(
       db,
-      sql`SELECT host(src_ip) AS src_ip, host(dst_ip) AS dst_ip, dst_port, proto, app_proto, bytes_out::int8 AS bytes_out,
-            bytes_in::int8 AS bytes_in, packets_out::int8 AS packets_out, packets_in::int8 AS packets_in, conn_state, src_mac
+      sql`SELECT host(src_ip) AS src_ip, host(dst_ip) AS dst_ip, src_port, dst_port, proto, app_proto,
+            bytes_out::int8 AS bytes_out, bytes_in::int8 AS bytes_in, packets_out::int8 AS packets_out,
+            packets_in::int8 AS packets_in, tcp_flags_out, tcp_flags_in, conn_state, src_mac
           FROM network_traffic WHERE device_id = ${d.id} OR peer_device_id = ${d.id}
           ORDER BY ts_start DESC LIMIT ${PROFILE_FLOWS}`,
     );
     for (const f of flows) {
-      const outbound = d.mac && f.src_mac ? f.src_mac === d.mac : mine.has(f.src_ip);
-      const peerIp = outbound ? f.dst_ip : f.src_ip;
+      const isSrc = d.mac && f.src_mac ? f.src_mac === d.mac : mine.has(f.src_ip);
+      const srcPort = f.src_port === null ? null : Number(f.src_port);
+      const dstPort = f.dst_port === null ? null : Number(f.dst_port);
+      // As for a capture (./capture-profile.ts): a mid-connection flow recorded server → client is turned round.
+      const rev = isReversedMidstream(
+        Number(f.proto),
+        srcPort,
+        dstPort,
+        Number(f.tcp_flags_out),
+        Number(f.tcp_flags_in),
+      );
+      const peerIp = isSrc ? f.dst_ip : f.src_ip;
       p.flows.push({
-        outbound,
+        outbound: isSrc !== rev,
         proto: Number(f.proto),
         peerIp,
         peerLocal: isLocalIp(peerIp),
-        servicePort: f.dst_port === null ? null : Number(f.dst_port),
+        servicePort: rev ? srcPort : dstPort,
         appProto: f.app_proto,
-        bytesSent: Number(outbound ? f.bytes_out : f.bytes_in),
-        bytesReceived: Number(outbound ? f.bytes_in : f.bytes_out),
-        packetsSent: Number(outbound ? f.packets_out : f.packets_in),
-        packetsReceived: Number(outbound ? f.packets_in : f.packets_out),
+        bytesSent: Number(isSrc ? f.bytes_out : f.bytes_in),
+        bytesReceived: Number(isSrc ? f.bytes_in : f.bytes_out),
+        packetsSent: Number(isSrc ? f.packets_out : f.packets_in),
+        packetsReceived: Number(isSrc ? f.packets_in : f.packets_out),
         established: isEstablished(f.conn_state),
       });
     }

@@ -4,6 +4,8 @@
  *
  * - IoT Sentinel fingerprint: 23 values × the first 12 distinct packets the device sent (-1 when missing:
  *   a shorter capture, or a device profiled from the database, where `packets_known` is 0);
+ * - packet timing: when the device sent its packets 2…12, in seconds after its first (boot, DHCP and ARP
+ *   timers of its firmware; -1 when missing, as above);
  * - flow statistics from the device's point of view (counts, sizes, peers, protocol shares);
  * - port sets: services it contacts and services it answers (named common ports + hashed buckets);
  * - DNS domain tokens (registered domains, hashed), TLS SNI domains;
@@ -98,6 +100,12 @@ function specs(): FeatureSpec[] {
   for (let i = 0; i < FINGERPRINT_PACKETS; i++)
     for (const f of SENTINEL_FEATURES)
       out.push({ name: `pkt${pad2(i)}_${f}`, min: -1, description: `IoT Sentinel ${f} of packet ${i + 1}` });
+  for (let i = 1; i < FINGERPRINT_PACKETS; i++)
+    out.push({
+      name: `pkt_t${pad2(i)}`,
+      min: -1,
+      description: `seconds from the device's first packet to its packet ${i + 1} (-1 when unknown)`,
+    });
   const add = (name: string, description: string, min = 0, max?: number) =>
     out.push(max === undefined ? { name, min, description } : { name, min, max, description });
   add('packets_known', 'the profile has packet-level data (a capture, not the database)', 0, 1);
@@ -137,6 +145,10 @@ function extract(p: DeviceProfile): Float64Array {
   for (let i = 0; i < FINGERPRINT_PACKETS; i++) {
     const v = p.packetsKnown ? p.packets[i] : undefined;
     for (let j = 0; j < nS; j++) row[c++] = v ? (v[j] ?? -1) : -1;
+  }
+  for (let i = 0; i < FINGERPRINT_PACKETS - 1; i++) {
+    const t = p.packetsKnown ? p.packetOffsets[i] : undefined;
+    row[c++] = t === undefined ? -1 : t;
   }
   const set = (name: string, v: number) => {
     const i = INDEX.get(name);
@@ -187,7 +199,7 @@ function extract(p: DeviceProfile): Float64Array {
 
 export const DEVICE_TYPE_FEATURES: FeatureSet<DeviceProfile> = {
   name: 'device-type',
-  version: 1,
+  version: 2,
   features: FEATURES,
   extract,
 };
@@ -210,5 +222,5 @@ export function tokensOfColumns(p: DeviceProfile): Map<string, string[]> {
 
 /** The same profile as the database would see it: no packet-level data. */
 export function withoutPackets(p: DeviceProfile): DeviceProfile {
-  return { ...p, packetsKnown: false, packets: [], packetCount: 0 };
+  return { ...p, packetsKnown: false, packets: [], packetOffsets: [], packetCount: 0 };
 }

@@ -203,6 +203,9 @@ export function explainProfile(
         const text = `${FAMILY_LABEL[fam] ?? fam} ${t}`;
         if (!out.includes(text)) out.push(text);
       }
+    } else if (name.startsWith('pkt_t')) {
+      const text = `timing of its first ${p.packetOffsets.length + 1} packets`;
+      if (!out.includes(text)) out.push(text);
     } else if (name.startsWith('pkt') && !packetNoted) {
       packetNoted = true;
       out.push(`IoT Sentinel fingerprint of the first ${p.packets.length} packets`);

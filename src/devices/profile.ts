@@ -4,8 +4,9 @@
  * The device-type feature set (./features.ts) and the rules engine (./rules.ts) both read only this.
  *
  * - `packets`: the IoT Sentinel per-packet vectors of the first packets the device sent (consecutive
- *   duplicates dropped, see ./sentinel.ts). Only a capture has them; from the database the list is empty and
- *   `packetsKnown` is false, and the feature set marks those columns as missing.
+ *   duplicates dropped, see ./sentinel.ts), and `packetOffsets`, when it sent its first packets. Only a
+ *   capture has them; from the database the lists are empty and `packetsKnown` is false, and the feature
+ *   set marks those columns as missing.
  * - `flows`: the device's flows from its own point of view (outbound = the device originated it).
  * - `signals`: identifying observations by kind and value with counts (DHCP, mDNS, SSDP, HTTP, TLS, DNS,
  *   MQTT, plus `oui` and `open_port`).
@@ -40,6 +41,12 @@ export interface DeviceProfile {
   ouiVendor: string | null;
   packetsKnown: boolean;
   packets: number[][];
+  /**
+   * When the device sent its 2nd, 3rd, … packet, in seconds after its first one, over its first
+   * FINGERPRINT_PACKETS packets (every packet, repeats included): the timers of its boot and network stack
+   * (DHCP, ARP probes, retries). Only a capture has them.
+   */
+  packetOffsets: number[];
   /** Packets the device sent (all of them, not only the fingerprint's). */
   packetCount: number;
   flows: ProfileFlow[];
@@ -53,6 +60,7 @@ export function emptyProfile(mac: string | null, ip: string | null, ouiVendor: s
     ouiVendor,
     packetsKnown: false,
     packets: [],
+    packetOffsets: [],
     packetCount: 0,
     flows: [],
     signals: new Map(),
@@ -75,6 +83,30 @@ export function signalValues(p: DeviceProfile, kind: SignalKind): string[] {
 const ESTABLISHED = new Set(['SF', 'S1', 'S2', 'S3', 'RSTO', 'RSTR']);
 export const isEstablished = (connState: string | null): boolean =>
   connState !== null && ESTABLISHED.has(connState);
+
+const TCP_SYN = 0x02;
+
+/** IANA port range: 1 system (0–1023), 2 registered (1024–49151), 3 dynamic/ephemeral (49152–65535). */
+const portRange = (port: number): number => (port <= 1023 ? 1 : port <= 49151 ? 2 : 3);
+
+/**
+ * True when a TCP flow's recorded direction is probably backwards. A flow whose handshake was not seen (the
+ * capture or the sensor started mid-connection: no SYN either way) is oriented by its first packet, so
+ * half the time the client appears as the responder on its ephemeral port. When the recorded responder's
+ * port is in a higher IANA range than the originator's (an ephemeral port "serving" a registered or system
+ * port), the originator is the server. Handshakes seen, UDP and portless protocols are left as recorded.
+ */
+export function isReversedMidstream(
+  proto: number,
+  srcPort: number | null,
+  dstPort: number | null,
+  tcpFlagsOut: number,
+  tcpFlagsIn: number,
+): boolean {
+  if (proto !== 6 || srcPort === null || dstPort === null) return false;
+  if (((tcpFlagsOut | tcpFlagsIn) & TCP_SYN) !== 0) return false;
+  return portRange(dstPort) > portRange(srcPort);
+}
 
 /** The `open_port` signal value of a service the device answered: "80/tcp". */
 export function openPortValue(proto: number, port: number): string {
