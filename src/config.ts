@@ -153,6 +153,14 @@ export const ENV_SPEC = {
     default: String(2 * 1024 ** 3),
     doc: 'Largest capture accepted by POST /api/v1/sources/upload.',
   },
+  INGEST_HEAP_MB: {
+    schema: intIn(64, 65_536),
+    default: '160',
+    doc:
+      'Heap cap in MB of `iotsec ingest` (it runs in a worker thread, its packet decoding in another), which ' +
+      'bounds its memory: a 2 GB capture ingests in under 300 MB resident. An ingest that needs more stops ' +
+      'with an error naming this variable, and run again resumes where it stopped.',
+  },
   FLOW_RETENTION_DAYS: {
     schema: intIn(0, 36_500),
     default: '30',
@@ -358,6 +366,8 @@ export interface Config {
   /** Per-minute budgets of the routes that declare one, within apiRateLimit. */
   routeRateLimits: Record<RouteBudget, number>;
   uploadMaxBytes: number;
+  /** Heap cap of `iotsec ingest` (MB). */
+  ingestHeapMb: number;
   flowRetentionDays: number;
   partitionPremakeDays: number;
   rollupRetentionDays: number;
@@ -452,6 +462,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       search: read(env, 'API_RATE_LIMIT_SEARCH'),
     },
     uploadMaxBytes: read(env, 'UPLOAD_MAX_BYTES'),
+    ingestHeapMb: read(env, 'INGEST_HEAP_MB'),
     flowRetentionDays: read(env, 'FLOW_RETENTION_DAYS'),
     partitionPremakeDays: read(env, 'PARTITION_PREMAKE_DAYS'),
     rollupRetentionDays: read(env, 'ROLLUP_RETENTION_DAYS'),

@@ -1,8 +1,10 @@
+import { isMainThread } from 'node:worker_threads';
 import { ConfigError } from '../config.js';
 import { AppError } from '../errors.js';
 import { StoreLockedError } from '../store/errors.js';
 import type { Command } from './args.js';
 import { EXIT, UsageError } from './errors.js';
+import { runIsolated } from './isolated.js';
 
 /**
  * A command as `iotsec --help` lists it. Its module is imported only when it runs: loading every command's
@@ -12,6 +14,8 @@ export interface CommandEntry {
   name: string;
   summary: string;
   load(): Promise<Command>;
+  /** Runs in a worker thread with a capped heap (./isolated.ts). */
+  isolated?: true;
 }
 
 /** Every command, in the order `iotsec --help` lists them. */
@@ -45,6 +49,7 @@ export const COMMANDS: CommandEntry[] = [
     name: 'ingest',
     summary: 'Ingest pcap/pcapng (also gzipped), Zeek logs or Suricata EVE files into the database',
     load: async () => (await import('./commands/ingest.js')).ingest,
+    isolated: true,
   },
   {
     name: 'detect',
@@ -127,9 +132,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`iotsec: unknown command "${name}"\n\n${usage()}`);
     return EXIT.usage;
   }
-  const cmd = await entry.load();
+  const cmd = entry;
   try {
-    return await cmd.run(rest);
+    if (entry.isolated && isMainThread) return await runIsolated(argv);
+    return await (await entry.load()).run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`iotsec ${cmd.name}: ${e.message}\n`);

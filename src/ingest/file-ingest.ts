@@ -1,16 +1,18 @@
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Bus } from '../bus/types.js';
 import type { SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
-import { captureItems } from './capture-items.js';
 import { afterCommit } from './after-commit.js';
+import { fileBatches, isGzip, type FileDecodeOptions } from './file-batches.js';
+import { IngestInputError } from './input-error.js';
+import { workerBatches } from './worker-batches.js';
 import { IngestWriter } from './writer.js';
+
+export { IngestInputError } from './input-error.js';
 
 /**
  * Ingests one file (pcap, pcapng, either gzipped) into the database. The file is a `sources` row (kind
@@ -25,10 +27,15 @@ export type FileFormat = 'pcap' | 'pcapng' | 'zeek' | 'eve';
 export interface FileIngestOptions {
   format?: FileFormat | 'auto';
   force?: boolean;
-  /** Yield a database batch every this many items (default 20 000). */
+  /** Yield a database batch every this many items (default 10 000; with two batches decoded ahead, this bounds the memory of an ingest). */
   batchItems?: number;
   /** Refuse gzip input that inflates beyond this many bytes (gzip bombs). Default: no cap. */
   maxInflatedBytes?: number;
+  /**
+   * Decode packets in a worker thread while this one writes (default true; see worker-batches.ts). False
+   * decodes here, one batch ahead of the writes.
+   */
+  decodeInWorker?: boolean;
   onProgress?: (p: IngestProgress) => void;
   /** Called after each committed batch (crash tests stop the process here). */
   afterCommit?: (committedFlows: number) => void;
@@ -58,25 +65,12 @@ export interface FileIngestSummary {
   skipped: boolean;
 }
 
-export class IngestInputError extends Error {
-  override readonly name = 'IngestInputError';
-  constructor(
-    readonly file: string,
-    message: string,
-    readonly offset = 0,
-  ) {
-    super(`${file}: ${message}${offset ? ` at byte ${offset}` : ''}`);
-  }
-}
-
 interface FileCheckpoint {
   flows_committed: number;
   observations_committed: number;
   offset: number;
   done: boolean;
 }
-
-const GZIP = (b: Uint8Array) => b[0] === 0x1f && b[1] === 0x8b;
 
 async function head(path: string, n: number): Promise<Uint8Array> {
   const fh = await open(path, 'r');
@@ -92,7 +86,7 @@ async function head(path: string, n: number): Promise<Uint8Array> {
 /** The format of a file from its first bytes (after gunzip when gzipped). */
 export function sniffFormat(first: Uint8Array): FileFormat | null {
   let b = first;
-  if (GZIP(b)) {
+  if (isGzip(b)) {
     try {
       b = gunzipSync(b, { finishFlush: 2 /* Z_SYNC_FLUSH: tolerate a cut-off stream */ });
     } catch {
@@ -110,17 +104,6 @@ export function sniffFormat(first: Uint8Array): FileFormat | null {
     if (/"(uid|id\.orig_h)"\s*:/.test(line)) return 'zeek';
   }
   return null;
-}
-
-function limitBytes(max: number, file: string): Transform {
-  let n = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      n += chunk.length;
-      if (n > max) cb(new IngestInputError(file, `inflates beyond ${max} bytes; refusing (gzip bomb?)`));
-      else cb(null, chunk);
-    },
-  });
 }
 
 export async function ingestFile(
@@ -153,26 +136,22 @@ export async function ingestFile(
   const summary = emptySummary(path, format, sourceId, resumed, skipped);
   if (skipped) return summary;
 
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  let bytesRead = 0;
-  raw.on('data', (c) => (bytesRead += c.length));
-  let input: Readable = raw;
-  if (GZIP(first)) {
-    input = raw.pipe(createGunzip());
-    if (opts.maxInflatedBytes) input = input.pipe(limitBytes(opts.maxInflatedBytes, path));
-    raw.on('error', (e) => input.destroy(e));
-  }
-
+  const decode: FileDecodeOptions = {
+    file,
+    name: path,
+    gzip: isGzip(first),
+    maxInflatedBytes: opts.maxInflatedBytes,
+    batchItems: opts.batchItems ?? 10_000,
+  };
   const writer = new IngestWriter(deps.store);
   let flowIdx = 0;
   let obsIdx = 0;
   const skipFlows = checkpoint.flows_committed;
   const skipObs = checkpoint.observations_committed;
   try {
-    for await (const batch of captureItems(input as AsyncIterable<Uint8Array>, {
-      source: path,
-      batchItems: opts.batchItems ?? 20_000,
-    })) {
+    for await (const { batch, bytesRead } of opts.decodeInWorker === false
+      ? fileBatches(decode)
+      : workerBatches(decode)) {
       const keep: SourceItem[] = [];
       for (const it of batch.items) {
         if (it.kind === 'flow') {
@@ -211,20 +190,11 @@ export async function ingestFile(
       });
     }
   } catch (e) {
-    raw.destroy();
     const message = e instanceof Error ? e.message : String(e);
     await deps.store.db
       .update(sources)
       .set({ status: 'error', lastError: message, updatedAt: new Date() })
       .where(eq(sources.id, sourceId));
-    if (e instanceof IngestInputError) throw e;
-    if (
-      e instanceof Error &&
-      /incorrect header check|unexpected end of file|invalid/i.test(e.message) &&
-      GZIP(first)
-    ) {
-      throw new IngestInputError(path, `gzip: ${e.message}`);
-    }
     throw e;
   }
   return summary;
