@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { isLocallyAdministered, normalizeMac, vendorOf } from './mac.js';
 
@@ -16,6 +17,23 @@ describe('MAC facts', () => {
     const mas = vendorOf('70:b3:d5:01:f0:00');
     expect(mas).not.toBeNull();
     expect(mas).not.toBe(mal);
+  });
+
+  it('gives every registry entry the first line of its record in the oui-data package', () => {
+    const registry = createRequire(import.meta.url)('oui-data') as Record<string, string>;
+    const expected = (hex: string) => {
+      const e = registry[hex.slice(0, 9)] ?? registry[hex.slice(0, 7)] ?? registry[hex.slice(0, 6)];
+      return e?.split('\n')[0]?.trim() || null;
+    };
+    let checked = 0;
+    for (const prefix of Object.keys(registry)) {
+      const hex = `${prefix}000000000000`.slice(0, 12);
+      const mac = (hex.match(/../g) ?? []).join(':').toLowerCase();
+      if (isLocallyAdministered(mac)) continue;
+      checked++;
+      if (vendorOf(mac) !== expected(hex)) expect(vendorOf(mac), mac).toBe(expected(hex));
+    }
+    expect(checked).toBeGreaterThan(40_000);
   });
 
   it('recognises randomized (locally administered) addresses and gives them no vendor', () => {
