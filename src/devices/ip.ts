@@ -1,10 +1,39 @@
 import { parseIp } from '../wire/addr.js';
 
 /**
+ * Both answers by address text, memoised: ingest asks them several times per flow (writer, detectors,
+ * destination profiles) about the few addresses a network has. Bounded (cleared when full) because
+ * addresses are attacker-controlled.
+ */
+const LOCAL = 1;
+const SPECIAL = 2;
+const classes = new Map<string, number>();
+const MAX_CLASSES = 65_536;
+
+function classOf(ip: string): number {
+  let c = classes.get(ip);
+  if (c === undefined) {
+    c = (localIp(ip) ? LOCAL : 0) | (specialIp(ip) ? SPECIAL : 0);
+    if (classes.size >= MAX_CLASSES) classes.clear();
+    classes.set(ip, c);
+  }
+  return c;
+}
+
+/**
  * Is this address on a local network (where the devices we inventory live)? RFC 1918, CGNAT 100.64/10,
  * link-local, loopback, IPv6 ULA fc00::/7 and link-local fe80::/10. Internet peers are never devices.
  */
 export function isLocalIp(ip: string): boolean {
+  return (classOf(ip) & LOCAL) !== 0;
+}
+
+/** Broadcast, multicast and unspecified addresses: never a device's own address. */
+export function isSpecialIp(ip: string): boolean {
+  return (classOf(ip) & SPECIAL) !== 0;
+}
+
+function localIp(ip: string): boolean {
   const p = parseIp(ip);
   if (!p) return false;
   if (p.version === 4) {
@@ -26,8 +55,7 @@ export function isLocalIp(ip: string): boolean {
   return p.bytes.every((x, i) => (i === 15 ? x === 1 : x === 0)); // ::1
 }
 
-/** Broadcast, multicast and unspecified addresses: never a device's own address. */
-export function isSpecialIp(ip: string): boolean {
+function specialIp(ip: string): boolean {
   const p = parseIp(ip);
   if (!p) return true;
   if (p.version === 4) {

@@ -50,25 +50,9 @@ interface Endpoint {
   ip: string | null;
 }
 
-/**
- * Address classes by text, memoised: a capture has few distinct addresses and each flow asks twice or more.
- * Bounded (cleared when full) because addresses are attacker-controlled.
- */
-const IP_LOCAL = 1;
-const IP_SPECIAL = 2;
-const ipClasses = new Map<string, number>();
+/** MAC usability by text, memoised (bounded: cleared when full, MACs are attacker-controlled). */
 const macUsable = new Map<string, boolean>();
 const CLASS_CACHE_MAX = 65_536;
-
-function ipClass(ip: string): number {
-  let c = ipClasses.get(ip);
-  if (c === undefined) {
-    c = (isLocalIp(ip) ? IP_LOCAL : 0) | (isSpecialIp(ip) ? IP_SPECIAL : 0);
-    if (ipClasses.size >= CLASS_CACHE_MAX) ipClasses.clear();
-    ipClasses.set(ip, c);
-  }
-  return c;
-}
 
 const usableMac = (mac: string | null | undefined): mac is string => {
   if (!mac) return false;
@@ -82,7 +66,7 @@ const usableMac = (mac: string | null | undefined): mac is string => {
 };
 
 function side(mac: string | null, ip: string): Endpoint | null {
-  return ipClass(ip) === IP_LOCAL ? { mac: usableMac(mac) ? mac : null, ip } : null;
+  return isLocalIp(ip) && !isSpecialIp(ip) ? { mac: usableMac(mac) ? mac : null, ip } : null;
 }
 
 /**
@@ -92,13 +76,13 @@ function side(mac: string | null, ip: string): Endpoint | null {
 export function flowEndpoints(f: IngestFlow): [Endpoint | null, Endpoint | null] {
   const src = side(f.srcMac, f.srcIp);
   const dst = side(f.dstMac, f.dstIp);
-  if (!src && !dst && (ipClass(f.srcIp) & IP_SPECIAL) === 0)
+  if (!src && !dst && !isSpecialIp(f.srcIp))
     return [{ mac: usableMac(f.srcMac) ? f.srcMac : null, ip: f.srcIp }, null];
   return [src, dst];
 }
 
 function observationEndpoint(o: Observation): Endpoint | null {
-  const ip = o.ip && ipClass(o.ip) === IP_LOCAL ? o.ip : null;
+  const ip = o.ip && isLocalIp(o.ip) && !isSpecialIp(o.ip) ? o.ip : null;
   if (usableMac(o.mac)) return { mac: o.mac, ip };
   return ip ? { mac: null, ip } : null;
 }
