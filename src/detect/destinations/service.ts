@@ -179,9 +179,10 @@ export async function updateDestinationProfiles(
           continue;
         }
         const violations = judge(p.matcher, d);
-        const bad = new Set(violations.map((v) => `${v.kind}\u0000${v.value}`));
+        const bad =
+          violations.length === 0 ? null : new Set(violations.map((v) => `${v.kind}\u0000${v.value}`));
         for (const e of entriesOf(d)) {
-          if (bad.has(`${e.kind}\u0000${e.value}`)) continue;
+          if (bad?.has(`${e.kind}\u0000${e.value}`)) continue;
           const k = `${id}\u0000${e.kind}\u0000${e.value}`;
           const u = used.get(k);
           if (u) {
