@@ -39,7 +39,8 @@ export interface CaptureItemsOptions {
 }
 
 /**
- * The batches of a capture. Decoding runs one batch ahead of the caller: while the caller awaits its write of
+ * The batches of a capture. A chunk of `chunks` is not referred to once the next one is asked for, so the
+ * producer may reuse its buffers. Decoding runs one batch ahead of the caller: while the caller awaits its write of
  * batch N (database I/O), batch N+1 is decoded, so on a separate database server the two overlap. Stopping
  * early (break/return) stops the decoder and closes `chunks`.
  */
@@ -127,6 +128,9 @@ async function* decodeBatches(
         handle();
         if (full()) yield take(false);
       }
+      // Nothing refers to this chunk any more (a partial record left in it is copied): the producer may
+      // fill it again (fileBatches reads into two reused buffers).
+      reader.release();
       if (ended) break;
     }
   } catch (e) {

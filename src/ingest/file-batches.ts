@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { captureItems, type CaptureBatch } from './capture-items.js';
@@ -35,19 +36,46 @@ function limitBytes(max: number, file: string): Transform {
   });
 }
 
+const CHUNK = 1 << 20;
+
+/**
+ * The bytes of a file in chunks read into two buffers used in turn: a fresh megabyte per read costs page
+ * faults, a copy into new memory and external memory for the GC to track. The consumer must be done with a
+ * chunk when it asks for the one after the next (captureItems is: it releases each chunk before the next).
+ */
+async function* reusedChunks(file: string, onRead: (n: number) => void): AsyncGenerator<Uint8Array> {
+  const fh = await open(file, 'r');
+  const ring = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  try {
+    for (let k = 0; ; k ^= 1) {
+      const buf = ring[k] as Uint8Array;
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) return;
+      onRead(bytesRead);
+      yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The capture batches of a pcap/pcapng file (gunzipped on the fly), read in this thread. */
 export async function* fileBatches(o: FileDecodeOptions): AsyncGenerator<FileBatch> {
-  const raw = createReadStream(o.file, { highWaterMark: 1 << 20 });
   let bytesRead = 0;
-  raw.on('data', (c) => (bytesRead += c.length));
-  let input: Readable = raw;
+  const counted = (n: number) => (bytesRead += n);
+  let raw: Readable | null = null;
+  let input: AsyncIterable<Uint8Array>;
   if (o.gzip) {
-    input = raw.pipe(createGunzip());
-    if (o.maxInflatedBytes) input = input.pipe(limitBytes(o.maxInflatedBytes, o.name));
-    raw.on('error', (e) => input.destroy(e));
-  }
+    const r = createReadStream(o.file, { highWaterMark: CHUNK });
+    raw = r;
+    r.on('data', (c) => counted(c.length));
+    let inflated: Readable = r.pipe(createGunzip());
+    if (o.maxInflatedBytes) inflated = inflated.pipe(limitBytes(o.maxInflatedBytes, o.name));
+    r.on('error', (e) => inflated.destroy(e));
+    input = inflated;
+  } else input = reusedChunks(o.file, counted);
   try {
-    for await (const batch of captureItems(input as AsyncIterable<Uint8Array>, {
+    for await (const batch of captureItems(input, {
       source: o.name,
       batchItems: o.batchItems,
     })) {
@@ -63,6 +91,6 @@ export async function* fileBatches(o: FileDecodeOptions): AsyncGenerator<FileBat
       throw new IngestInputError(o.name, `gzip: ${e.message}`);
     throw e;
   } finally {
-    raw.destroy();
+    raw?.destroy();
   }
 }

@@ -58,6 +58,23 @@ export class ChunkQueue {
     return true;
   }
 
+  /**
+   * Copies what is still queued (at most a record's worth, once every complete record was read) into one
+   * buffer of its own and drops the pushed chunks, so their producer may fill them again.
+   */
+  detach(): void {
+    const out = new Uint8Array(this.avail);
+    let o = 0;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const c = this.chunks[i] as Uint8Array;
+      const part = i === 0 ? c.subarray(this.pos) : c;
+      out.set(part, o);
+      o += part.length;
+    }
+    this.chunks = out.length > 0 ? [out] : [];
+    this.pos = 0;
+  }
+
   /** Advance the read position by n bytes (n <= available). */
   consume(n: number): void {
     this.avail -= n;

@@ -81,6 +81,15 @@ export class CaptureReader implements RecordReader {
     if (this.ended) this.inner.end();
   }
 
+  /**
+   * Stops referring to the chunks pushed so far: what is left of them (part of a record) is copied. After
+   * it, the producer may fill those chunks with the next bytes (a reader reusing its buffers).
+   */
+  release(): void {
+    if (this.inner) this.inner.release();
+    else if (this.head.length > 0) this.head = [concat(this.head, this.headLen)];
+  }
+
   end(): void {
     this.ended = true;
     if (this.inner) this.inner.end();

@@ -69,6 +69,11 @@ export class PcapReader implements RecordReader {
     this.q.push(chunk);
   }
 
+  /** Stops referring to the chunks pushed so far (see ChunkQueue.detach). */
+  release(): void {
+    this.q.detach();
+  }
+
   end(): void {
     this.ended = true;
   }

@@ -63,6 +63,11 @@ export class PcapngReader implements RecordReader {
     this.q.push(chunk);
   }
 
+  /** Stops referring to the chunks pushed so far (see ChunkQueue.detach). */
+  release(): void {
+    this.q.detach();
+  }
+
   end(): void {
     this.ended = true;
   }
