@@ -4,7 +4,7 @@ import { DetectionEngine } from './engine.js';
 import { splitName, isTunnelLike, DNS_DEFAULTS } from './detectors/dns.js';
 import { labelFlows } from './offline.js';
 import type { Detector, Finding } from './types.js';
-import { coefficientOfVariation, entropy, SEC } from './util.js';
+import { BoundedMap, coefficientOfVariation, entropy, evictOldest, SEC } from './util.js';
 
 let n = 0;
 const T0 = 1_700_000_000 * SEC;
@@ -158,6 +158,21 @@ describe('detectors', () => {
       ),
     );
     expect(fs[0]).toMatchObject({ kind: 'c2_beacon', evidence: { mode: 'persistent' } });
+  });
+
+  it('bounded state forgets its oldest keys in bulk and keeps the newest', () => {
+    const m = new BoundedMap<number, number>(160);
+    for (let i = 0; i < 100_000; i++) m.set(i, i);
+    expect(m.size).toBeLessThanOrEqual(160);
+    expect(m.has(99_999)).toBe(true);
+    expect(m.has(0)).toBe(false);
+    m.set(99_999, -1); // an existing key never evicts
+    expect(m.get(99_999)).toBe(-1);
+    const plain = new Map([...'abcde'].map((k, i) => [k, i]));
+    evictOldest(plain, 2);
+    expect([...plain.keys()]).toEqual(['c', 'd', 'e']);
+    evictOldest(plain, 0); // at least one
+    expect([...plain.keys()]).toEqual(['d', 'e']);
   });
 
   it('flood: a capture replayed with its own timestamps is judged per replay, not piled up', () => {

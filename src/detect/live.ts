@@ -12,6 +12,7 @@ import { queryRows, type Store } from '../store/db.js';
 import type { KevExposure } from './detectors/exposure.js';
 import { DetectionEngine, type EngineOptions } from './engine.js';
 import type { Finding } from './types.js';
+import { evictOldest } from './util.js';
 
 type Deps = Pick<Services, 'store' | 'bus'>;
 
@@ -74,10 +75,7 @@ function engineFor(s: PerStore, sourceId: string, log?: Log): DetectionEngine {
     s.engines.set(sourceId, e);
     return e;
   }
-  if (s.engines.size >= MAX_ENGINES) {
-    const oldest = s.engines.keys().next().value;
-    if (oldest !== undefined) s.engines.delete(oldest);
-  }
+  if (s.engines.size >= MAX_ENGINES) evictOldest(s.engines, 1);
   e = new DetectionEngine({
     ...engineOptions,
     kev: (ip) => s.kev.get(ip),

@@ -19,6 +19,7 @@ import type { Services } from '../../api/context.js';
 import { raiseAlerts, type AlertCandidate } from '../../alerts/service.js';
 import type { Actor } from '../../auth/users.js';
 import { AppError } from '../../errors.js';
+import { evictOldest } from '../util.js';
 import type { IngestFlow, SourceItem } from '../../sources/types.js';
 import { queryRows, type Db, type Store, type Tx } from '../../store/db.js';
 import { deviceDestinationProfiles, deviceDestinations, devices } from '../../store/schema.js';
@@ -228,7 +229,7 @@ export async function updateDestinationProfiles(
       }
       if (!isRepeat) x.p.budget.used++;
       x.p.alerted.set(key, x.f.tsStart);
-      if (x.p.alerted.size > 10_000) x.p.alerted.delete(x.p.alerted.keys().next().value as string);
+      if (x.p.alerted.size > 10_000) evictOldest(x.p.alerted, 10_000 >> 4);
       raise.push(violationAlert(x.id, x.v, x.f, x.p, ctx.sourceId));
     }
     for (const [id, o] of overflow) {
@@ -281,10 +282,7 @@ function newProfile(hours: number, startUs: number | null): CachedProfile {
 
 function remember(st: PerStore, id: number, p: CachedProfile): void {
   st.profiles.delete(id);
-  if (st.profiles.size >= MAX_CACHED_PROFILES) {
-    const oldest = st.profiles.keys().next().value;
-    if (oldest !== undefined) st.profiles.delete(oldest);
-  }
+  if (st.profiles.size >= MAX_CACHED_PROFILES) evictOldest(st.profiles, MAX_CACHED_PROFILES >> 4);
   st.profiles.set(id, p);
 }
 
