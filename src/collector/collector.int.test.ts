@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../store/db.js';
 import { makeStack, type Stack } from '../test-support/api.js';
 import { hasSharedData, SHARED_DATA } from '../test-support/services.js';
+import { flowExportDatagrams } from '../../bench/netflow-gen.js';
 import { Collector } from './collector.js';
 
 /** A NetFlow v5 datagram with one record: 10.42.0.9:51000 → 203.0.113.7:443/TCP, 12 packets, 3456 bytes. */
@@ -111,5 +112,44 @@ describe.skipIf(!hasSharedData)('collector role', () => {
     await until(async () => (collector.sources.some((x) => x.id === row?.id) ? true : undefined));
     await s.services.store.db.execute(sql`DELETE FROM sources WHERE id = ${row?.id}`);
     await until(async () => (collector.sources.some((x) => x.id === row?.id) ? undefined : true));
+  });
+});
+
+describe('NetFlow source: stopping (SIGTERM)', () => {
+  let s: Stack;
+  beforeAll(async () => {
+    s = await makeStack('embedded');
+  });
+  afterAll(async () => s?.close());
+
+  it('stores every record received before the stop, and its counters', async () => {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const collector = new Collector(s.services, pino({ level: 'silent' }), 60_000);
+    await collector.start([{ kind: 'netflow', name: 'stop test', config: { port, host: '127.0.0.1' } }]);
+    const grams = [
+      ...flowExportDatagrams({ protocol: 'v9', records: 2400, startMs: Date.now() - 60_000, seed: 4 }),
+      ...flowExportDatagrams({ protocol: 'ipfix', records: 2400, startMs: Date.now() - 60_000, seed: 5 }),
+    ];
+    const sock = createSocket('udp4');
+    for (const g of grams) await new Promise<void>((r) => sock.send(g, port, '127.0.0.1', () => r()));
+    sock.close();
+    await collector.stop(); // right away: most records are still on their way
+    const [n] = await queryRows<{ n: number }>(
+      s.services.store.db,
+      sql`SELECT count(*)::int AS n FROM network_traffic`,
+    );
+    expect(Number(n?.n)).toBe(4800);
+    const [row] = await queryRows<{ status: string; stats: Record<string, unknown> }>(
+      s.services.store.db,
+      sql`SELECT status, stats FROM sources WHERE kind = 'netflow'`,
+    );
+    expect(row?.status).toBe('stopped');
+    expect(row?.stats).toMatchObject({
+      datagrams: grams.length,
+      records: 4800,
+      flows_written: 4800,
+      dropped: 0,
+      queueDropped: 0,
+    });
   });
 });

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import { StreamSink } from '../ingest/stream-sink.js';
 import { LiveCapture } from '../sources/live/capture.js';
-import { NetflowCollector } from '../sources/netflow/collector.js';
+import { DEFAULT_RECV_BUFFER } from '../sources/netflow/collector.js';
+import { ThreadedNetflowCollector } from '../sources/netflow/threaded.js';
 import { sources } from '../store/schema.js';
 import { startDemoSource } from './demo-source.js';
 import { WatchFolder } from './watch-folder.js';
@@ -42,21 +43,40 @@ export type SourceStarter = (
 const starters: Partial<Record<LiveKind, SourceStarter>> = {
   demo: startDemoSource,
   netflow: async (services, id, spec, log) => {
-    let collector: NetflowCollector | null = null;
+    let collector: ThreadedNetflowCollector | null = null;
     const sink = new StreamSink(services, {
       sourceId: id,
       log,
-      stats: () => ({ ...(collector?.stats() ?? {}) }),
+      // Under load the backlog makes the batches; at the end of a burst, store what is left at once.
+      idleFlushMs: 100,
+      // Bounded by the hand-over below (maxBacklog); this is a last resort.
+      maxBuffered: 200_000,
+      stats: () => {
+        const st = collector?.stats();
+        return st ? { ...st, dropped: st.queueDropped } : {};
+      },
     });
-    collector = new NetflowCollector({
+    collector = new ThreadedNetflowCollector({
       port: Number(spec.config.port),
       host: typeof spec.config.host === 'string' ? spec.config.host : '0.0.0.0',
       onItems: (items) => sink.push(items),
+      backlog: () => sink.buffered,
+      maxBacklog: 60_000,
+      drainTimeoutMs: 12_000,
       log,
     });
     const addr = await collector.start();
     log.info({ source: spec.name, port: addr.port }, 'NetFlow/IPFIX collector listening');
     const c = collector;
+    // The receive buffer the OS granted (Linux caps it at net.core.rmem_max): known once the worker reports.
+    setTimeout(() => {
+      const got = c.stats().recvBufferSize;
+      if (got !== null && got < DEFAULT_RECV_BUFFER)
+        log.warn(
+          { granted: got, wanted: DEFAULT_RECV_BUFFER },
+          'NetFlow/IPFIX socket receive buffer smaller than asked (raise net.core.rmem_max to absorb bursts)',
+        );
+    }, 1000).unref();
     return {
       stop: async () => {
         await c.stop();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { emptyRecord } from '../../wire/flowexport/fields.js';
 import { NetflowCollector } from './collector.js';
-import { flowExportToIngest } from './convert.js';
+import { flowExportToIngest, unstorable } from './convert.js';
+import { ingestFlow } from '../../test-support/flows.js';
+import type { IngestFlow } from '../types.js';
 
 /** An IPFIX message (domain 1) holding one data set for template 256, which was never sent. */
 function orphanDataSet(seq: number): Uint8Array {
@@ -117,6 +119,73 @@ describe('FlowExportRecord → IngestFlow', () => {
       srcPort: null,
       dstPort: null,
     });
+  });
+});
+
+/**
+ * An IPFIX message (domain 1) with template 300 and one data record: 192.168.1.10 → 8.8.8.8, protocol and
+ * flowStartMilliseconds as 8-byte fields (exporters may size any element up to 8 bytes).
+ */
+function wideFields(protocol: bigint, startMs: bigint): Uint8Array {
+  const fields: [number, number][] = [
+    [8, 4],
+    [12, 4],
+    [4, 8],
+    [152, 8],
+  ];
+  const tmpl = Buffer.alloc(8 + fields.length * 4);
+  tmpl.writeUInt16BE(2, 0);
+  tmpl.writeUInt16BE(tmpl.length, 2);
+  tmpl.writeUInt16BE(300, 4);
+  tmpl.writeUInt16BE(fields.length, 6);
+  fields.forEach(([id, len], i) => {
+    tmpl.writeUInt16BE(id, 8 + i * 4);
+    tmpl.writeUInt16BE(len, 10 + i * 4);
+  });
+  const data = Buffer.alloc(4 + 24);
+  data.writeUInt16BE(300, 0);
+  data.writeUInt16BE(data.length, 2);
+  data.writeUInt32BE(0xc0a8010a, 4);
+  data.writeUInt32BE(0x08080808, 8);
+  data.writeBigUInt64BE(protocol, 12);
+  data.writeBigUInt64BE(startMs, 20);
+  const h = Buffer.alloc(16);
+  h.writeUInt16BE(10, 0);
+  h.writeUInt16BE(16 + tmpl.length + data.length, 2);
+  h.writeUInt32BE(1_700_000_000, 4);
+  h.writeUInt32BE(1, 12);
+  return new Uint8Array(Buffer.concat([h, tmpl, data]));
+}
+
+describe('values the database cannot store', () => {
+  it('a record whose protocol, port or counters overflow their column is dropped and counted', () => {
+    const flows: unknown[] = [];
+    const c = new NetflowCollector({
+      port: 0,
+      onItems: (items) => flows.push(...items),
+    });
+    c.handle(wideFields(6n, 1_699_999_999_000n), '10.0.0.1');
+    expect(flows.length).toBe(1);
+    c.handle(wideFields(2n ** 40n, 1_699_999_999_000n), '10.0.0.1');
+    expect(flows.length).toBe(1);
+    expect(c.stats().errors).toEqual({ bad_value: 1 });
+    expect(unstorable(ingestFlow({ srcPort: 70_000 }))).toMatch(/port/);
+    expect(unstorable(ingestFlow({ bytesOut: 2 ** 64 }))).toMatch(/counters/);
+    expect(unstorable(ingestFlow({ proto: 1.5 }))).toMatch(/protocol/);
+    expect(unstorable(ingestFlow())).toBeNull();
+  });
+
+  it('a time beyond what timestamptz holds counts as absent: the export time', () => {
+    const flows: IngestFlow[] = [];
+    const c = new NetflowCollector({
+      port: 0,
+      onItems: (items) => {
+        for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
+      },
+    });
+    c.handle(wideFields(17n, 2n ** 63n), '10.0.0.1');
+    expect(flows[0]).toMatchObject({ tsStart: 1_700_000_000_000_000, tsEnd: 1_700_000_000_000_000 });
+    expect(c.stats().errors).toEqual({});
   });
 });
 

@@ -69,8 +69,11 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
     sport = null;
     dport = null;
   }
-  const tsStart = r.startMs !== null ? r.startMs * 1000 : r.exportTimeSec * 1_000_000;
-  const tsEnd = Math.max(tsStart, r.endMs !== null ? r.endMs * 1000 : tsStart);
+  // A time the database cannot store (a corrupt or hostile record) counts as absent: the export time.
+  const start = r.startMs !== null ? r.startMs * 1000 : NaN;
+  const tsStart = storableUs(start) ? start : r.exportTimeSec * 1_000_000;
+  const end = r.endMs !== null ? r.endMs * 1000 : NaN;
+  const tsEnd = Math.max(tsStart, storableUs(end) ? end : tsStart);
   const smac = r.extra[IE_SOURCE_MAC];
   const dmac = r.extra[IE_DESTINATION_MAC];
   const vlan = r.extra[IE_VLAN_ID];
@@ -106,6 +109,31 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
     uid: null,
     label: null,
   };
+}
+
+/** Latest µs since the epoch a timestamptz column takes in COPY (9999-12-31T23:59:59Z). */
+const MAX_US = 253_402_300_799_000_000;
+
+function storableUs(us: number): boolean {
+  return us >= 0 && us <= MAX_US; // false for NaN
+}
+
+function inRange(v: number | null, max: number): boolean {
+  return v === null || (Number.isInteger(v) && v >= 0 && v <= max);
+}
+
+/**
+ * Why a converted flow cannot be stored as it is (a value out of its column's range: exporters send up to
+ * 8-byte fields whatever the element, so a corrupt or hostile template yields them), or null when it can.
+ * One such flow would fail the whole batch's transaction again at every retry.
+ */
+export function unstorable(f: IngestFlow): string | null {
+  if (!inRange(f.proto, 255)) return `protocol ${f.proto}`;
+  if (!inRange(f.srcPort, 65535) || !inRange(f.dstPort, 65535)) return `port ${f.srcPort}/${f.dstPort}`;
+  if (!inRange(f.bytesOut, Number.MAX_SAFE_INTEGER) || !inRange(f.packetsOut, Number.MAX_SAFE_INTEGER))
+    return `counters ${f.bytesOut}/${f.packetsOut}`;
+  if (!storableUs(f.tsStart) || !storableUs(f.tsEnd)) return `time ${f.tsStart}`;
+  return null;
 }
 
 /** The number of a canonical dotted quad ("10.0.0.1": no leading zeros, no spaces), else -1. */

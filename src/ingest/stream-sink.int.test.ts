@@ -1,0 +1,118 @@
+/**
+ * StreamSink against a real store (embedded PGlite, and PostgreSQL when reachable): what starts a flush
+ * (size, period, end of a burst, a backlog left when a flush ends), dropping the oldest past maxBuffered
+ * with counts, the source's own drops in the saved stats, close() storing everything.
+ */
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServices, type Services } from '../api/context.js';
+import { MemoryBus, MemoryKv } from '../bus/memory.js';
+import type { SourceItem } from '../sources/types.js';
+import { queryRows } from '../store/db.js';
+import { sources } from '../store/schema.js';
+import { ingestFlow } from '../test-support/flows.js';
+import { storeEngines, type Engine } from '../test-support/services.js';
+import { StreamSink } from './stream-sink.js';
+
+const engines: Engine[] = await storeEngines();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let seq = 0;
+/** n flows, each with its own Community ID (the marker the tests look for). */
+function flows(n: number, tag: string): SourceItem[] {
+  return Array.from({ length: n }, () => ({
+    kind: 'flow' as const,
+    flow: ingestFlow({ communityId: `1:${tag}-${seq++}`, tsStart: 1_700_000_000_000_000 + seq }),
+  }));
+}
+
+describe.each(engines)('StreamSink ($name)', (engine) => {
+  let services: Services;
+  beforeAll(async () => {
+    const store = await engine.open();
+    await store.migrate();
+    services = buildServices(store, new MemoryBus(), new MemoryKv());
+  });
+  afterAll(async () => services?.close());
+
+  async function source(): Promise<string> {
+    const [row] = await services.store.db
+      .insert(sources)
+      .values({ kind: 'netflow', name: `sink test ${seq++}`, status: 'running' })
+      .returning({ id: sources.id });
+    return row?.id ?? '';
+  }
+
+  async function stored(tag: string): Promise<number> {
+    const [r] = await queryRows<{ n: number }>(
+      services.store.db,
+      sql`SELECT count(*)::int AS n FROM network_traffic WHERE community_id LIKE ${`1:${tag}-%`}`,
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  it('past maxBuffered the oldest items are dropped (whole and split chunks) and counted', async () => {
+    const sink = new StreamSink(services, {
+      sourceId: await source(),
+      flushMs: 60_000,
+      batchItems: 1_000_000,
+      maxBuffered: 100,
+    });
+    sink.push(flows(60, 'old'));
+    sink.push(flows(30, 'mid'));
+    sink.push(flows(40, 'new')); // 130: the 30 oldest go (half of the first chunk)
+    expect(sink.buffered).toBe(100);
+    expect(sink.dropped).toBe(30);
+    sink.push(flows(70, 'last')); // 170: 70 more go (the first chunk's rest, the second, 10 of the third)
+    expect(sink.buffered).toBe(100);
+    expect(sink.dropped).toBe(100);
+    await sink.close();
+    expect([await stored('old'), await stored('mid'), await stored('new'), await stored('last')]).toEqual([
+      0, 0, 30, 70,
+    ]);
+  });
+
+  it('a backlog left when a flush ends is written at once, not at the next period', async () => {
+    const sink = new StreamSink(services, {
+      sourceId: await source(),
+      flushMs: 60_000,
+      batchItems: 100,
+    });
+    // All at once: the first flush takes 100, the 400 pushed meanwhile follow as soon as it ends.
+    for (let i = 0; i < 10; i++) sink.push(flows(50, 'chain'));
+    const t0 = Date.now();
+    while ((await stored('chain')) < 500 && Date.now() - t0 < 20_000) await sleep(50);
+    expect(await stored('chain')).toBe(500);
+    expect(sink.written.flows).toBe(500);
+    await sink.close();
+  });
+
+  it('idleFlushMs: the end of a burst is stored without waiting for the period', async () => {
+    const sink = new StreamSink(services, {
+      sourceId: await source(),
+      flushMs: 60_000,
+      idleFlushMs: 50,
+    });
+    sink.push(flows(10, 'idle'));
+    const t0 = Date.now();
+    while ((await stored('idle')) < 10 && Date.now() - t0 < 10_000) await sleep(20);
+    expect(await stored('idle')).toBe(10);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await sink.close();
+  });
+
+  it('saves the source counters with each batch; their `dropped` adds to its own', async () => {
+    const id = await source();
+    const sink = new StreamSink(services, {
+      sourceId: id,
+      flushMs: 60_000,
+      maxBuffered: 5,
+      stats: () => ({ records: 42, dropped: 7 }),
+    });
+    sink.push(flows(8, 'stats')); // 3 dropped here
+    await sink.flush();
+    const [row] = await services.store.db.select().from(sources).where(eq(sources.id, id));
+    expect(row?.stats).toMatchObject({ records: 42, dropped: 10, sink_dropped: 3, flows_written: 5 });
+    await sink.close();
+  });
+});
