@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { peakRss, writeBigPcap } from '../src/test-support/big-capture.js';
-import type * as CaptureItemsModule from '../src/ingest/capture-items.js';
+import type * as FileBatchesModule from '../src/ingest/file-batches.js';
 import {
   compare,
   ensureDebian,
@@ -19,7 +19,7 @@ import { flowExportDatagrams } from './netflow-gen.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const DIST_CAPTURE_ITEMS = join(ROOT, 'dist', 'src', 'ingest', 'capture-items.js');
+const DIST_FILE_BATCHES = join(ROOT, 'dist', 'src', 'ingest', 'file-batches.js');
 
 /**
  * Production runs the compiled build (dist/, `npm run build`), not the sources through tsx (whose loader
@@ -38,7 +38,7 @@ function buildDist(log: (m: string) => void): boolean {
       timeout: 600_000,
     },
   );
-  const fresh = existsSync(DIST_CAPTURE_ITEMS) && statSync(DIST_CAPTURE_ITEMS).mtimeMs >= t0 - 1000;
+  const fresh = existsSync(DIST_FILE_BATCHES) && statSync(DIST_FILE_BATCHES).mtimeMs >= t0 - 1000;
   if (r.status !== 0)
     log(
       `npm run build reported errors${fresh ? ' (output emitted anyway)' : ''}: ${(r.stdout || r.stderr).slice(0, 400)}`,
@@ -63,11 +63,11 @@ export const ingestGroup: Group = {
     const mb = input.bytes / 1e6;
     ctx.log(`input: ${input.packets} packets, ${mb.toFixed(1)} MB (${input.path})`);
     const useDist = buildDist(ctx.log);
-    const { captureItems } = (
+    const { fileBatches } = (
       useDist
-        ? await import(pathToFileURL(DIST_CAPTURE_ITEMS).href)
-        : await import('../src/ingest/capture-items.js')
-    ) as typeof CaptureItemsModule;
+        ? await import(pathToFileURL(DIST_FILE_BATCHES).href)
+        : await import('../src/ingest/file-batches.js')
+    ) as typeof FileBatchesModule;
     const results: BenchResult[] = [];
     const emit = (r: BenchResult) => {
       results.push(r);
@@ -82,11 +82,14 @@ export const ingestGroup: Group = {
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
       const { seconds, value } = await timed(async () => {
         let n = 0;
-        for await (const b of captureItems(createReadStream(input.path, { highWaterMark: 1 << 20 }), {
-          source: 'bench',
+        // The file reader of `iotsec ingest` (its decode thread runs the same), here on this thread.
+        for await (const { batch } of fileBatches({
+          file: input.path,
+          name: input.path,
+          gzip: false,
           batchItems: 50_000,
         })) {
-          for (const it of b.items) if (it.kind === 'flow') n++;
+          for (const it of batch.items) if (it.kind === 'flow') n++;
         }
         return n;
       });
@@ -239,7 +242,9 @@ const NETFLOW_GOAL = 100_000;
  * production) writing to PostgreSQL, fed over loopback UDP by two synthetic exporters (one v9, one IPFIX,
  * ~1.4 KB datagrams) at an offered rate above the goal. The figure is records stored in network_traffic per
  * second from the first datagram sent to the last row stored; records lost on the way (UDP drops, buffer
- * overflow) are reported beside it.
+ * overflow) are reported beside it, with the collector's own account of where (its sources row).
+ * Investigation: NETFLOW_PROFILE=DIR CPU-profiles the collector (both threads), NETFLOW_LOG_LEVEL=debug logs
+ * each batch's write and after-commit times, NETFLOW_LOG=N prints the last N characters of its output.
  */
 export async function netflowIntoPostgres(
   ctx: Parameters<Group['run']>[0],
@@ -265,7 +270,7 @@ export async function netflowIntoPostgres(
       DATABASE_URL: PG_URL,
       DATABASE_SCHEMA: schema,
       DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env.NETFLOW_LOG_LEVEL ?? 'info',
       IOTSEC_USE_DIST: useDist ? '1' : '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -314,7 +319,8 @@ export async function netflowIntoPostgres(
     }
     sentRecords = total;
     const sendSeconds = (performance.now() - sendStart) / 1000;
-    // Wait for the rows: until all are stored, or nothing new for 5 s.
+    // Wait for the rows: until all are stored, or nothing new for 20 s (longer than a batch takes: with 5 s,
+    // records still on their way were counted as lost).
     for (;;) {
       await sleep(200);
       const n = await count();
@@ -322,14 +328,22 @@ export async function netflowIntoPostgres(
         countDone.n = n;
         countDone.at = performance.now();
       }
-      if (n >= sentRecords || performance.now() - countDone.at > 5000) break;
+      if (n >= sentRecords || performance.now() - countDone.at > 20_000) break;
     }
     const secs = (countDone.at - sendStart) / 1000;
     // What the collector itself counted (received records, sink drops), from its sources row.
     const row = (
-      await db.query<{ stats: { records?: number; dropped?: number; errors?: Record<string, number> } }>(
-        `SELECT stats FROM "${schema}".sources WHERE kind = 'netflow' LIMIT 1`,
-      )
+      await db.query<{
+        stats: {
+          records?: number;
+          dropped?: number;
+          sink_dropped?: number;
+          queueDropped?: number;
+          socketDrops?: number | null;
+          recvBufferSize?: number | null;
+          errors?: Record<string, number>;
+        };
+      }>(`SELECT stats FROM "${schema}".sources WHERE kind = 'netflow' LIMIT 1`)
     ).rows[0]?.stats;
     const perSec = secs > 0 ? countDone.n / secs : 0;
     const lost = sentRecords - countDone.n;
@@ -354,7 +368,13 @@ export async function netflowIntoPostgres(
           seconds: Math.round(secs * 10) / 10,
           datagrams: grams[0]!.length + grams[1]!.length,
           received: row?.records ?? null,
-          sink_dropped: row?.dropped ?? null,
+          // Dropped inside the collector (its queue to the writing thread, its write buffer), and by the
+          // kernel on a full socket receive buffer (datagrams, not records).
+          dropped: row?.dropped ?? null,
+          queue_dropped: row?.queueDropped ?? null,
+          sink_dropped: row?.sink_dropped ?? null,
+          socket_dropped_datagrams: row?.socketDrops ?? null,
+          recv_buffer_bytes: row?.recvBufferSize ?? null,
           compiled: useDist,
         },
       },
@@ -368,6 +388,7 @@ export async function netflowIntoPostgres(
       child.kill('SIGTERM');
       await exited;
     }
+    if (process.env.NETFLOW_LOG) ctx.log(out.slice(-Number(process.env.NETFLOW_LOG) || -8000));
     await db.end().catch(() => undefined);
     spawnSync('psql', [PG_URL, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
     rmSync(dataDir, { recursive: true, force: true });
@@ -388,10 +409,9 @@ const RSS_GOAL_MB = 300;
 
 /**
  * Peak resident memory of `iotsec ingest` (a child process, into PostgreSQL) on a 2 GB pcap written for the
- * run (the IoT Sentinel captures repeated; deleted afterwards), read from /proc/PID/status (VmHWM): once as
- * launched by default, once with the old generation capped at 160 MB (--max-old-space-size). The live heap
- * stays small; without a cap V8 lets garbage pile up before collecting it, which is what the first figure
- * shows.
+ * run (the IoT Sentinel captures repeated; deleted afterwards), read from /proc/PID/status (VmHWM, the whole
+ * process: its threads included), as launched by default. The command runs in a worker thread whose heap is
+ * capped by INGEST_HEAP_MB (default 160) and decodes in another (src/cli/isolated.ts).
  */
 async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean): Promise<BenchResult[]> {
   if (process.platform !== 'linux') return [];
@@ -401,10 +421,9 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
   try {
     const file = join(dir, 'big.pcap');
     const input = writeBigPcap(ctx.sharedData, file, bytes);
-    for (const cap of [null, 160]) {
+    {
       const schema = `bench_rss_${Date.now().toString(36)}`;
       const args = [join(ROOT, 'bin', 'iotsec.js'), 'ingest', '--json', file];
-      if (cap) args.unshift(`--max-old-space-size=${cap}`);
       const t0 = performance.now();
       const r = await peakRss(ROOT, args, {
         ...process.env,
@@ -421,7 +440,7 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
         flows?: number;
         packets?: number;
       };
-      const how = cap ? `old generation capped at ${cap} MB` : 'default launch';
+      const how = 'default launch';
       if (r.code !== 0) ctx.log(`iotsec ingest failed: ${r.stderr.slice(-800)}`);
       ctx.log(
         `2 GB ingest (${how}): exit ${r.code}, peak RSS ${r.peakMb} MB, ${secs.toFixed(1)} s, ${summary.flows} flows`,
@@ -442,7 +461,7 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
               packets_stored: summary.packets ?? null,
               flows: summary.flows ?? null,
               seconds: Math.round(secs * 10) / 10,
-              node_flags: cap ? [`--max-old-space-size=${cap}`] : [],
+              ingest_heap_mb: Number(process.env.INGEST_HEAP_MB ?? 160),
               compiled: useDist,
             },
           },
