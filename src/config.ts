@@ -157,7 +157,7 @@ export const ENV_SPEC = {
     schema: intIn(64, 65_536),
     default: '160',
     doc:
-      'Heap cap in MB of `iotsec ingest` (it runs in a worker thread, its packet decoding in another), which ' +
+      'Heap cap in MB of `iotsec ingest` (it runs in a worker thread; with 4 cores or more its packet decoding in another), which ' +
       'bounds its memory: a 2 GB capture ingests in under 300 MB resident. An ingest that needs more stops ' +
       'with an error naming this variable, and run again resumes where it stopped.',
   },
