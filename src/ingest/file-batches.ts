@@ -40,21 +40,28 @@ const CHUNK = 1 << 20;
 
 /**
  * The bytes of a file in chunks read into two buffers used in turn: a fresh megabyte per read costs page
- * faults, a copy into new memory and external memory for the GC to track. The consumer must be done with a
- * chunk when it asks for the one after the next (captureItems is: it releases each chunk before the next).
+ * faults, a copy into new memory and external memory for the GC to track. The next chunk is read while the
+ * consumer decodes this one, into the buffer it released when it asked for this one: the consumer must be
+ * done with a chunk when it asks for the next (captureItems releases each chunk before that).
  */
 async function* reusedChunks(file: string, onRead: (n: number) => void): AsyncGenerator<Uint8Array> {
   const fh = await open(file, 'r');
   const ring = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  let k = 0;
+  let pending: ReturnType<typeof fh.read<Uint8Array>> | null = fh.read(ring[0] as Uint8Array, 0, CHUNK, null);
   try {
-    for (let k = 0; ; k ^= 1) {
-      const buf = ring[k] as Uint8Array;
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+    while (pending) {
+      const { bytesRead, buffer } = await pending;
+      pending = null;
       if (bytesRead === 0) return;
       onRead(bytesRead);
-      yield bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+      k ^= 1;
+      pending = fh.read(ring[k] as Uint8Array, 0, CHUNK, null);
+      yield bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead);
     }
   } finally {
+    // Stopped early: let the read in flight finish (or fail) before closing its file.
+    await pending?.catch(() => undefined);
     await fh.close();
   }
 }
