@@ -60,6 +60,21 @@ export interface NetflowCollectorOptions {
   now?: () => number;
 }
 
+/** A collector's counters before its first datagram. */
+export function emptyCollectorStats(): NetflowCollectorStats {
+  return {
+    ...emptyStats(),
+    datagrams: 0,
+    pendingSets: 0,
+    pendingRecovered: 0,
+    pendingDropped: 0,
+    sequenceGaps: 0,
+    missing: 0,
+    recvBufferSize: null,
+    exporters: [],
+  };
+}
+
 export interface ExporterStats {
   exporter: string;
   datagrams: number;
@@ -150,17 +165,7 @@ export class NetflowCollector {
     this.maxPending = Math.max(0, opts.maxPendingPerExporter ?? 256);
     this.maxExporters = Math.max(1, opts.maxExporters ?? 4096);
     this.warnIntervalMs = opts.warnIntervalMs ?? 10_000;
-    this.totals = {
-      ...emptyStats(),
-      datagrams: 0,
-      pendingSets: 0,
-      pendingRecovered: 0,
-      pendingDropped: 0,
-      sequenceGaps: 0,
-      missing: 0,
-      recvBufferSize: null,
-      exporters: [],
-    };
+    this.totals = emptyCollectorStats();
     this.overflow = this.newExporter('(other)');
   }
 

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { moduleWorker } from '../../threads/module-worker.js';
 import type { Worker } from 'node:worker_threads';
 import type { SourceItem } from '../types.js';
-import { DEFAULT_RECV_BUFFER, type NetflowCollectorOptions } from './collector.js';
+import { DEFAULT_RECV_BUFFER, emptyCollectorStats, type NetflowCollectorOptions } from './collector.js';
 import { decodeFlowItems } from './flow-batch.js';
 import type { ReceiverOptions, ReceiverStats, ToMain, ToWorker } from './worker.js';
 
@@ -264,23 +264,7 @@ export class ThreadedNetflowCollector {
 }
 
 export function emptyReceiverStats(): ReceiverStats {
-  return {
-    records: 0,
-    bytes: 0,
-    flows: 0,
-    errors: {},
-    datagrams: 0,
-    pendingSets: 0,
-    pendingRecovered: 0,
-    pendingDropped: 0,
-    sequenceGaps: 0,
-    missing: 0,
-    recvBufferSize: null,
-    exporters: [],
-    queueDropped: 0,
-    queued: 0,
-    socketDrops: null,
-  };
+  return { ...emptyCollectorStats(), queueDropped: 0, queued: 0, socketDrops: null };
 }
 
 function addStats(a: ReceiverStats, b: ReceiverStats): ReceiverStats {
