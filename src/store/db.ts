@@ -173,7 +173,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-
 class PgliteStore implements Store {
   readonly engine = 'pglite' as const;
   readonly db: Db;
