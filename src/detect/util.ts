@@ -1,4 +1,4 @@
-import { isLocalIp, isSpecialIp } from '../devices/ip.js';
+import { isDeviceIp, isPublicIp } from '../devices/ip.js';
 import type { IngestFlow } from '../sources/types.js';
 import { TcpFlag } from '../wire/packet/types.js';
 import type { DeviceRef, Finding } from './types.js';
@@ -10,22 +10,11 @@ export const MIN = 60 * SEC;
 export const MAX_FINDING_FLOWS = 5000;
 export const MAX_EVIDENCE_FLOWS = 50;
 
-const localCache = new Map<string, boolean>();
-/** Local (RFC 1918, ULA, link-local …) and not multicast/broadcast: a device address. Memoised, bounded. */
-export function isLocal(ip: string): boolean {
-  let v = localCache.get(ip);
-  if (v === undefined) {
-    v = isLocalIp(ip) && !isSpecialIp(ip);
-    if (localCache.size > 50_000) localCache.clear();
-    localCache.set(ip, v);
-  }
-  return v;
-}
+/** Local (RFC 1918, ULA, link-local …) and not multicast/broadcast: a device address (memoised in ip.ts). */
+export const isLocal = isDeviceIp;
 
 /** A public unicast address (an internet peer). */
-export function isExternal(ip: string): boolean {
-  return !isLocalIp(ip) && !isSpecialIp(ip);
-}
+export const isExternal = isPublicIp;
 
 export function srcRef(f: IngestFlow): DeviceRef {
   return { ip: f.srcIp, mac: f.srcMac };

@@ -16,7 +16,7 @@ import { ipv4ToString, ipv6ToString } from '../wire/addr.js';
 import { isDecodeError } from '../wire/errors.js';
 import { decodePacket } from '../wire/packet/decode.js';
 import { PacketInfo } from '../wire/packet/types.js';
-import { isLocalIp, isSpecialIp } from './ip.js';
+import { isDeviceIp, isLocalIp } from './ip.js';
 import { isMulticastMac, vendorOf } from './mac.js';
 import {
   addSignal,
@@ -68,7 +68,7 @@ class Builder {
     let ip: string | null = null;
     if (info.ipVersion === 4) ip = ipv4ToString(info.srcIp4 >>> 0);
     else if (info.ipVersion === 6 && info.srcIp6Offset >= 0) ip = ipv6ToString(frame, info.srcIp6Offset);
-    const localIp = ip && isLocalIp(ip) && !isSpecialIp(ip) ? ip : null;
+    const localIp = ip && isDeviceIp(ip) ? ip : null;
     let p: DeviceProfile | null = null;
     if (usableMac(mac)) {
       // A MAC is a device when it sends from a local address or below IP (ARP, EAPoL, LLC).
@@ -131,7 +131,7 @@ export async function profileCaptureStream(
   // Device descriptions (UPnP, HNAP) span several packets: the flow table reassembles them.
   const signal = (mac: string | null, ip: string | null, kind: ObservationKind, value: string): void => {
     const m = usableMac(mac) ? mac : null;
-    const i = ip && isLocalIp(ip) && !isSpecialIp(ip) ? ip : null;
+    const i = ip && isDeviceIp(ip) ? ip : null;
     const p = b.hasL2 ? (m ? b.profile(m, i) : null) : i ? b.profile(null, i) : null;
     if (p) addSignal(p, kind, value);
   };

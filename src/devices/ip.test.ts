@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLocalIp, isSpecialIp } from './ip.js';
+import { isDeviceIp, isLocalIp, isPublicIp, isSpecialIp } from './ip.js';
 
 describe('local and special addresses', () => {
   it.each([
@@ -24,5 +24,14 @@ describe('local and special addresses', () => {
     expect(isSpecialIp('0.0.0.0')).toBe(true);
     expect(isSpecialIp('ff02::fb')).toBe(true);
     expect(isSpecialIp('10.42.0.7')).toBe(false);
+  });
+
+  it('a device address is local and not special; an internet peer is neither', () => {
+    expect(isDeviceIp('192.168.1.20')).toBe(true);
+    expect(isDeviceIp('192.168.1.255')).toBe(false); // local broadcast
+    expect(isDeviceIp('8.8.8.8')).toBe(false);
+    expect(isPublicIp('8.8.8.8')).toBe(true);
+    expect(isPublicIp('239.255.255.250')).toBe(false);
+    expect(isPublicIp('10.0.0.1')).toBe(false);
   });
 });

@@ -33,6 +33,16 @@ export function isSpecialIp(ip: string): boolean {
   return (classOf(ip) & SPECIAL) !== 0;
 }
 
+/** A device's own address: local and not broadcast, multicast or unspecified. */
+export function isDeviceIp(ip: string): boolean {
+  return classOf(ip) === LOCAL;
+}
+
+/** An internet peer: a public unicast address (neither local nor special). */
+export function isPublicIp(ip: string): boolean {
+  return classOf(ip) === 0;
+}
+
 function localIp(ip: string): boolean {
   const p = parseIp(ip);
   if (!p) return false;

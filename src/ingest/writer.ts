@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { isLocalIp, isSpecialIp } from '../devices/ip.js';
+import { isDeviceIp, isSpecialIp } from '../devices/ip.js';
 import { isLocallyAdministered, isMulticastMac, vendorOf } from '../devices/mac.js';
 import type { Observation } from '../flows/observations.js';
 import type { IngestFlow, SourceItem } from '../sources/types.js';
@@ -66,7 +66,7 @@ const usableMac = (mac: string | null | undefined): mac is string => {
 };
 
 function side(mac: string | null, ip: string): Endpoint | null {
-  return isLocalIp(ip) && !isSpecialIp(ip) ? { mac: usableMac(mac) ? mac : null, ip } : null;
+  return isDeviceIp(ip) ? { mac: usableMac(mac) ? mac : null, ip } : null;
 }
 
 /**
@@ -82,7 +82,7 @@ export function flowEndpoints(f: IngestFlow): [Endpoint | null, Endpoint | null]
 }
 
 function observationEndpoint(o: Observation): Endpoint | null {
-  const ip = o.ip && isLocalIp(o.ip) && !isSpecialIp(o.ip) ? o.ip : null;
+  const ip = o.ip && isDeviceIp(o.ip) ? o.ip : null;
   if (usableMac(o.mac)) return { mac: o.mac, ip };
   return ip ? { mac: null, ip } : null;
 }

@@ -16,7 +16,7 @@
  * Host) is judged by the name, so a cloud service moving between addresses does not alert; one without a
  * name is judged by its endpoint. Multicast, broadcast and LAN peers only teach protocols.
  */
-import { isLocalIp, isSpecialIp } from '../../devices/ip.js';
+import { isLocalIp, isPublicIp, isSpecialIp } from '../../devices/ip.js';
 import { isMulticastMac } from '../../devices/mac.js';
 import { registeredDomain } from '../../devices/tokens.js';
 import type { IngestFlow } from '../../sources/types.js';
@@ -188,7 +188,7 @@ const NAME_PROTOCOLS = new Set(['mdns', 'llmnr', 'nbns', 'netbios-ns', 'ssdp']);
 export function destinationsOf(f: IngestFlow): FlowDestinations | null {
   const src = originator(f);
   if (!src) return null;
-  const external = !isLocalIp(f.dstIp) && !isSpecialIp(f.dstIp);
+  const external = isPublicIp(f.dstIp);
   const protocol = f.appProto ? normaliseProtocol(f.appProto) : null;
   const lookups =
     !(protocol !== null && NAME_PROTOCOLS.has(protocol)) && f.dstPort !== 5353 && f.dstPort !== 5355;
