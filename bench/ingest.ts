@@ -421,55 +421,53 @@ async function bigCaptureRss(ctx: Parameters<Group['run']>[0], useDist: boolean)
   try {
     const file = join(dir, 'big.pcap');
     const input = writeBigPcap(ctx.sharedData, file, bytes);
-    {
-      const schema = `bench_rss_${Date.now().toString(36)}`;
-      const args = [join(ROOT, 'bin', 'iotsec.js'), 'ingest', '--json', file];
-      const t0 = performance.now();
-      const r = await peakRss(ROOT, args, {
-        ...process.env,
-        DATABASE_URL: PG_URL,
-        DATABASE_SCHEMA: schema,
-        DATA_DIR: join(dir, 'data'),
-        LOG_LEVEL: 'warn',
-        IOTSEC_USE_DIST: useDist ? '1' : '0',
-      });
-      const secs = (performance.now() - t0) / 1000;
-      spawnSync('psql', [PG_URL, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
-      rmSync(join(dir, 'data'), { recursive: true, force: true });
-      const summary = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as {
-        flows?: number;
-        packets?: number;
-      };
-      const how = 'default launch';
-      if (r.code !== 0) ctx.log(`iotsec ingest failed: ${r.stderr.slice(-800)}`);
-      ctx.log(
-        `2 GB ingest (${how}): exit ${r.code}, peak RSS ${r.peakMb} MB, ${secs.toFixed(1)} s, ${summary.flows} flows`,
-      );
-      out.push(
-        compare(
-          {
-            group: 'ingest',
-            name: `iotsec ingest of a ${Math.round(input.bytes / 1e6)} MB pcap into PostgreSQL: peak RSS (${how})`,
-            ours: r.code === 0 ? r.peakMb : 0,
-            anchor: 'goal',
-            anchor_value: RSS_GOAL_MB,
-            unit: 'MB',
-            goal: `< ${RSS_GOAL_MB} MB`,
-            quality: {
-              exit_code: r.code,
-              packets: input.packets,
-              packets_stored: summary.packets ?? null,
-              flows: summary.flows ?? null,
-              seconds: Math.round(secs * 10) / 10,
-              ingest_heap_mb: Number(process.env.INGEST_HEAP_MB ?? 160),
-              compiled: useDist,
-            },
+    const schema = `bench_rss_${Date.now().toString(36)}`;
+    const args = [join(ROOT, 'bin', 'iotsec.js'), 'ingest', '--json', file];
+    const t0 = performance.now();
+    const r = await peakRss(ROOT, args, {
+      ...process.env,
+      DATABASE_URL: PG_URL,
+      DATABASE_SCHEMA: schema,
+      DATA_DIR: join(dir, 'data'),
+      LOG_LEVEL: 'warn',
+      IOTSEC_USE_DIST: useDist ? '1' : '0',
+    });
+    const secs = (performance.now() - t0) / 1000;
+    spawnSync('psql', [PG_URL, '-qc', `DROP SCHEMA IF EXISTS ${schema} CASCADE`], { stdio: 'ignore' });
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as {
+      flows?: number;
+      packets?: number;
+    };
+    const how = 'default launch';
+    if (r.code !== 0) ctx.log(`iotsec ingest failed: ${r.stderr.slice(-800)}`);
+    ctx.log(
+      `2 GB ingest (${how}): exit ${r.code}, peak RSS ${r.peakMb} MB, ${secs.toFixed(1)} s, ${summary.flows} flows`,
+    );
+    out.push(
+      compare(
+        {
+          group: 'ingest',
+          name: `iotsec ingest of a ${Math.round(input.bytes / 1e6)} MB pcap into PostgreSQL: peak RSS (${how})`,
+          ours: r.code === 0 ? r.peakMb : 0,
+          anchor: 'goal',
+          anchor_value: RSS_GOAL_MB,
+          unit: 'MB',
+          goal: `< ${RSS_GOAL_MB} MB`,
+          quality: {
+            exit_code: r.code,
+            packets: input.packets,
+            packets_stored: summary.packets ?? null,
+            flows: summary.flows ?? null,
+            seconds: Math.round(secs * 10) / 10,
+            ingest_heap_mb: Number(process.env.INGEST_HEAP_MB ?? 160),
+            compiled: useDist,
           },
-          'lower',
-          (_ratio, ours) => r.code === 0 && ours < RSS_GOAL_MB,
-        ),
-      );
-    }
+        },
+        'lower',
+        (_ratio, ours) => r.code === 0 && ours < RSS_GOAL_MB,
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

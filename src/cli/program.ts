@@ -132,13 +132,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`iotsec: unknown command "${name}"\n\n${usage()}`);
     return EXIT.usage;
   }
-  const cmd = entry;
   try {
     if (entry.isolated && isMainThread) return await runIsolated(argv);
     return await (await entry.load()).run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`iotsec ${cmd.name}: ${e.message}\n`);
+      process.stderr.write(`iotsec ${entry.name}: ${e.message}\n`);
       return EXIT.usage;
     }
     if (e instanceof ConfigError) {
@@ -146,14 +145,16 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof AppError) {
-      process.stderr.write(`iotsec ${cmd.name}: error ${e.code}: ${e.message}\n`);
+      process.stderr.write(`iotsec ${entry.name}: error ${e.code}: ${e.message}\n`);
       return EXIT.runtime;
     }
     if (e instanceof StoreLockedError) {
-      process.stderr.write(`iotsec ${cmd.name}: ${e.message}\n`);
+      process.stderr.write(`iotsec ${entry.name}: ${e.message}\n`);
       return EXIT.runtime;
     }
-    process.stderr.write(`iotsec ${cmd.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `iotsec ${entry.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     return EXIT.runtime;
   }
 }
