@@ -10,6 +10,7 @@ import { sources } from '../store/schema.js';
 import { afterCommit } from './after-commit.js';
 import { fileBatches, isGzip, type FileDecodeOptions } from './file-batches.js';
 import { IngestInputError } from './input-error.js';
+import { readAhead } from './read-ahead.js';
 import { workerBatches } from './worker-batches.js';
 import { IngestWriter } from './writer.js';
 
@@ -152,9 +153,11 @@ export async function ingestFile(
   const skipFlows = checkpoint.flows_committed;
   const skipObs = checkpoint.observations_committed;
   try {
+    // In this thread the next batch is decoded while the database commits this one (readAhead); the
+    // decode worker runs ahead by itself.
     for await (const { batch, bytesRead } of (opts.decodeInWorker ?? availableParallelism() >= 4)
       ? workerBatches(decode)
-      : fileBatches(decode)) {
+      : readAhead(fileBatches(decode))) {
       const keep: SourceItem[] = [];
       for (const it of batch.items) {
         if (it.kind === 'flow') {
