@@ -7,7 +7,7 @@ import { mergeDevices } from '../store/device-merge.js';
 import { queryRows, type Store, type Tx } from '../store/db.js';
 import { PartitionManager } from '../store/partitions.js';
 import { copyFlows } from '../store/traffic.js';
-import { microsToIso, minuteOf } from './timestamps.js';
+import { microsToIso, minuteOf } from '../store/timestamps.js';
 
 /**
  * Writes a batch of source items in ONE transaction: devices (upserted by MAC when layer 2 is visible, by

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { Buffer } from 'node:buffer';
 import type { IngestFlow } from '../sources/types.js';
 import { queryRows, type Db, type Store, type Tx } from './db.js';
+import { microsToIso } from './timestamps.js';
 
 /**
  * Every flow query goes through here (ARCHITECTURE section 8: a columnar engine can be swapped in behind
@@ -284,20 +285,6 @@ const textOrNull = (s: string | null | undefined, max = Infinity): string =>
   s === null || s === undefined ? N : copyText(s.length > max ? s.slice(0, max) : s);
 const numOrNull = (v: number | null | undefined): string => (v === null || v === undefined ? N : String(v));
 
-/** ISO text of µs since the epoch, exactly (the second's prefix is memoised: flows come in time order). */
-let tsSecond = Number.NaN;
-let tsPrefix = '';
-function tsText(us: number): string {
-  const u = Math.floor(us);
-  const sec = Math.floor(u / 1_000_000);
-  if (sec !== tsSecond) {
-    tsSecond = sec;
-    tsPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
-  }
-  const frac = u - sec * 1_000_000;
-  return `${tsPrefix}.${frac < 100_000 ? String(frac).padStart(6, '0') : frac}Z`;
-}
-
 /**
  * Appends flows to network_traffic with COPY in the caller's transaction (text format, built here):
  * PostgreSQL gets COPY … FROM STDIN through node-postgres, PGlite COPY … FROM '/dev/blob'. Returns false,
@@ -332,7 +319,7 @@ export async function copyFlows(
   for (let i = 0; i < flows.length; i++) {
     const f = flows[i] as IngestFlow;
     text +=
-      `${tsText(f.tsStart)}\t${tsText(f.tsEnd)}\t${numOrNull(deviceIds[i])}\t${numOrNull(peerIds[i])}\t` +
+      `${microsToIso(f.tsStart)}\t${microsToIso(f.tsEnd)}\t${numOrNull(deviceIds[i])}\t${numOrNull(peerIds[i])}\t` +
       `${textOrNull(f.communityId)}\t${copyText(f.srcIp)}\t${numOrNull(f.srcPort)}\t${copyText(f.dstIp)}\t` +
       `${numOrNull(f.dstPort)}\t${f.proto}\t${textOrNull(f.appProto)}\t${f.bytesOut}\t${f.bytesIn}\t` +
       `${f.packetsOut}\t${f.packetsIn}\t${f.tcpFlagsOut}\t${f.tcpFlagsIn}\t${textOrNull(f.connState)}\t` +
