@@ -13,11 +13,50 @@ const MAX_CLASSES = 65_536;
 function classOf(ip: string): number {
   let c = classes.get(ip);
   if (c === undefined) {
-    c = (localIp(ip) ? LOCAL : 0) | (specialIp(ip) ? SPECIAL : 0);
+    c = classify(ip);
     if (classes.size >= MAX_CLASSES) classes.clear();
     classes.set(ip, c);
   }
   return c;
+}
+
+/**
+ * Dotted IPv4 text in its plain form (four decimal octets ≤ 255 without leading zeros, nothing around)
+ * → its number, else -1 (then parseIp decides). A flow exporter's traffic to the whole internet misses the
+ * memo on most peers: this reads them without a regex or an object.
+ */
+export function plainIp4(s: string): number {
+  const len = s.length;
+  if (len < 7 || len > 15) return -1;
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < len; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      n = n * 256 + octet;
+      dots++;
+      octet = 0;
+      digits = 0;
+    } else if (ch >= 0x30 && ch <= 0x39) {
+      if (digits === 1 && octet === 0) return -1; // leading zero
+      octet = octet * 10 + (ch - 0x30);
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return n * 256 + octet;
+}
+
+function classify(ip: string): number {
+  const v4 = plainIp4(ip);
+  if (v4 >= 0) return (localIp4(v4) ? LOCAL : 0) | (specialIp4(v4) ? SPECIAL : 0);
+  const p = parseIp(ip);
+  if (!p) return SPECIAL; // not an address: never a device, never a peer
+  if (p.version === 4) return (localIp4(p.ip4) ? LOCAL : 0) | (specialIp4(p.ip4) ? SPECIAL : 0);
+  return (localIp6(p.bytes) ? LOCAL : 0) | (specialIp6(p.bytes) ? SPECIAL : 0);
 }
 
 /**
@@ -43,34 +82,32 @@ export function isPublicIp(ip: string): boolean {
   return classOf(ip) === 0;
 }
 
-function localIp(ip: string): boolean {
-  const p = parseIp(ip);
-  if (!p) return false;
-  if (p.version === 4) {
-    const a = p.ip4 >>> 24;
-    const b = (p.ip4 >>> 16) & 0xff;
-    return (
-      a === 10 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      a === 127
-    );
-  }
-  const first = p.bytes[0] ?? 0;
-  const second = p.bytes[1] ?? 0;
-  if ((first & 0xfe) === 0xfc) return true; // fc00::/7
-  if (first === 0xfe && (second & 0xc0) === 0x80) return true; // fe80::/10
-  return p.bytes.every((x, i) => (i === 15 ? x === 1 : x === 0)); // ::1
+function localIp4(ip4: number): boolean {
+  const a = ip4 >>> 24;
+  const b = (ip4 >>> 16) & 0xff;
+  return (
+    a === 10 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 169 && b === 254) ||
+    a === 127
+  );
 }
 
-function specialIp(ip: string): boolean {
-  const p = parseIp(ip);
-  if (!p) return true;
-  if (p.version === 4) {
-    const a = p.ip4 >>> 24;
-    return p.ip4 === 0 || p.ip4 >>> 0 === 0xffffffff || (a >= 224 && a <= 239) || (p.ip4 & 0xff) === 0xff;
-  }
-  return p.bytes[0] === 0xff || p.bytes.every((x) => x === 0);
+function localIp6(bytes: Uint8Array): boolean {
+  const first = bytes[0] ?? 0;
+  const second = bytes[1] ?? 0;
+  if ((first & 0xfe) === 0xfc) return true; // fc00::/7
+  if (first === 0xfe && (second & 0xc0) === 0x80) return true; // fe80::/10
+  return bytes.every((x, i) => (i === 15 ? x === 1 : x === 0)); // ::1
+}
+
+function specialIp4(ip4: number): boolean {
+  const a = ip4 >>> 24;
+  return ip4 === 0 || ip4 >>> 0 === 0xffffffff || (a >= 224 && a <= 239) || (ip4 & 0xff) === 0xff;
+}
+
+function specialIp6(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xff || bytes.every((x) => x === 0);
 }
