@@ -162,3 +162,30 @@ describe('judge', () => {
     expect(judge(m, d)).toEqual([]);
   });
 });
+
+describe('ProfileMatcher.learn', () => {
+  it('learns what a flow teaches exactly as adding its entries would, once', () => {
+    const flows = [
+      flow({ dstIp: '198.51.100.7', dstPort: 443, sni: 'a.example.com', appProto: 'tls' }),
+      flow({ dstIp: '2001:db8::7', dstPort: 123, proto: 17, appProto: 'ntp' }),
+      flow({ dstIp: '198.51.100.8', dstPort: 8, proto: 1, appProto: null }),
+      flow({ dstIp: '198.51.100.9', dstPort: null, proto: 6, appProto: null }), // no port: a pattern
+    ];
+    const learned = new ProfileMatcher();
+    const added = new ProfileMatcher();
+    for (const f of flows) {
+      const d = destinationsOf(f)!;
+      for (const e of entriesOf(d)) added.add(e.kind, e.value);
+      let fresh = 0;
+      for (const e of entriesOf(d))
+        if (learned.learn(e.kind, e.value, e.kind === 'endpoint' && d.endpointExact)) fresh++;
+      expect(fresh).toBe(entriesOf(d).length);
+      for (const e of entriesOf(d)) expect(learned.learn(e.kind, e.value, d.endpointExact)).toBe(false);
+    }
+    expect(learned.size).toBe(added.size);
+    for (const probe of flows.concat(flow({ dstIp: '198.51.100.9', dstPort: 8443, appProto: null }))) {
+      const d = destinationsOf(probe)!;
+      expect(judge(learned, d)).toEqual(judge(added, d));
+    }
+  });
+});

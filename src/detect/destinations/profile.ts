@@ -39,8 +39,11 @@ export function protoName(proto: number): string {
   return PROTO_NAMES[proto] ?? String(proto);
 }
 
+const PROTO_NUMBERS = new Map(Object.entries(PROTO_NAMES).map(([k, v]) => [v, Number(k)]));
+
 function protoOf(name: string): number | null {
-  for (const [k, v] of Object.entries(PROTO_NAMES)) if (v === name) return Number(k);
+  const n = PROTO_NUMBERS.get(name);
+  if (n !== undefined) return n;
   return /^\d{1,3}$/.test(name) && Number(name) <= 255 ? Number(name) : null;
 }
 
@@ -159,11 +162,13 @@ export interface FlowDestinations {
   /** The device end of the flow (its MAC when seen, and IP). */
   device: { mac: string | null; ip: string };
   /** DNS query names (DNS flows), SNI and HTTP Host (connections), normalised. */
-  queried: string[];
+  queried: readonly string[];
   /** Names the connection itself carries (SNI, Host). */
-  named: string[];
+  named: readonly string[];
   /** Internet peer endpoint value, when the peer is on the internet. */
   endpoint: string | null;
+  /** The endpoint names host, port and protocol (or host and a portless protocol): an exact entry. */
+  endpointExact: boolean;
   peerIp: string;
   peerPort: number | null;
   proto: number;
@@ -183,6 +188,7 @@ function originator(f: IngestFlow): { mac: string | null; ip: string } | null {
 }
 
 const NAME_PROTOCOLS = new Set(['mdns', 'llmnr', 'nbns', 'netbios-ns', 'ssdp']);
+const NONE: readonly string[] = Object.freeze([]);
 
 /** The destinations of a flow opened by a local device; null when no device opened it. */
 export function destinationsOf(f: IngestFlow): FlowDestinations | null {
@@ -192,28 +198,38 @@ export function destinationsOf(f: IngestFlow): FlowDestinations | null {
   const protocol = f.appProto ? normaliseProtocol(f.appProto) : null;
   const lookups =
     !(protocol !== null && NAME_PROTOCOLS.has(protocol)) && f.dstPort !== 5353 && f.dstPort !== 5355;
-  const queried: string[] = [];
-  if (lookups)
+  // Most flows carry no name (every NetFlow record): no arrays then.
+  let queried: readonly string[] = NONE;
+  if (lookups && f.dnsNames.length > 0) {
+    const q: string[] = [];
     for (const n of f.dnsNames) {
       const d = normaliseDomain(n);
-      if (d && !queried.includes(d)) queried.push(d);
+      if (d && !q.includes(d)) q.push(d);
     }
-  const named: string[] = [];
-  for (const n of [f.sni, f.httpHost]) {
-    if (!n) continue;
-    // A Host header may carry a port, or be an address literal (not a name).
-    const host = n.replace(/:\d+$/, '');
-    if (parseIp(host.replace(/^\[|\]$/g, ''))) continue;
-    const d = normaliseDomain(host);
-    if (d && !named.includes(d)) named.push(d);
+    queried = q;
   }
+  let named: readonly string[] = NONE;
+  if (f.sni || f.httpHost) {
+    const nm: string[] = [];
+    for (const n of [f.sni, f.httpHost]) {
+      if (!n) continue;
+      // A Host header may carry a port, or be an address literal (not a name).
+      const host = n.replace(/:\d+$/, '');
+      if (parseIp(host.replace(/^\[|\]$/g, ''))) continue;
+      const d = normaliseDomain(host);
+      if (d && !nm.includes(d)) nm.push(d);
+    }
+    named = nm;
+  }
+  const peerPort = PORTLESS.has(f.proto) ? null : f.dstPort;
   return {
     device: { mac: src.mac, ip: src.ip },
     queried,
     named,
     endpoint: external ? endpointValue(f.dstIp, f.dstPort, f.proto) : null,
+    endpointExact: peerPort !== null || PORTLESS.has(f.proto),
     peerIp: f.dstIp,
-    peerPort: PORTLESS.has(f.proto) ? null : f.dstPort,
+    peerPort,
     proto: f.proto,
     protocol,
     external,
@@ -253,6 +269,20 @@ export class ProfileMatcher {
     }
   }
 
+  /**
+   * Adds what a flow taught (entriesOf), unless known; false when it was known. An exact endpoint (made by
+   * endpointValue from a flow) goes straight into the set: parsing back what was just formatted cost more
+   * than the rest of learning.
+   */
+  learn(kind: DestinationKind, value: string, exactEndpoint: boolean): boolean {
+    if (this.has(kind, value)) return false;
+    if (kind === 'endpoint' && exactEndpoint) {
+      this.size++;
+      this.endpoints.add(value);
+    } else this.add(kind, value);
+    return true;
+  }
+
   has(kind: DestinationKind, value: string): boolean {
     if (kind === 'domain') return this.allowsDomain(value);
     if (kind === 'protocol') return this.protocols.has(value);
@@ -279,13 +309,24 @@ export class ProfileMatcher {
   }
 }
 
-/** The entries a flow teaches a profile during learning. */
+/**
+ * The entries a flow teaches a profile during learning, one call each (`exact`: an endpoint that names
+ * host, port and protocol, see ProfileMatcher.learn).
+ */
+export function eachEntry(
+  d: FlowDestinations,
+  fn: (kind: DestinationKind, value: string, exact: boolean) => void,
+): void {
+  for (const n of d.queried) fn('domain', n, false);
+  for (const n of d.named) if (!d.queried.includes(n)) fn('domain', n, false);
+  if (d.endpoint) fn('endpoint', d.endpoint, d.endpointExact);
+  if (d.protocol) fn('protocol', d.protocol, false);
+}
+
+/** The entries a flow teaches a profile during learning, as a list. */
 export function entriesOf(d: FlowDestinations): { kind: DestinationKind; value: string }[] {
   const out: { kind: DestinationKind; value: string }[] = [];
-  for (const n of d.queried) out.push({ kind: 'domain', value: n });
-  for (const n of d.named) if (!d.queried.includes(n)) out.push({ kind: 'domain', value: n });
-  if (d.endpoint) out.push({ kind: 'endpoint', value: d.endpoint });
-  if (d.protocol) out.push({ kind: 'protocol', value: d.protocol });
+  eachEntry(d, (kind, value) => out.push({ kind, value }));
   return out;
 }
 

@@ -25,7 +25,7 @@ import { queryRows, type Db, type Store, type Tx } from '../../store/db.js';
 import { deviceDestinationProfiles, deviceDestinations, devices } from '../../store/schema.js';
 import {
   destinationsOf,
-  entriesOf,
+  eachEntry,
   judge,
   normaliseEntry,
   ProfileMatcher,
@@ -95,6 +95,13 @@ function stateOf(store: Store): PerStore {
 export const destinationStats = { batches: 0, learned: 0, violations: 0, alerts: 0, failures: 0 };
 
 const isoUs = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
+/**
+ * Times of bulk statements go as whole milliseconds (int8[]) and become timestamps in SQL: formatting an
+ * ISO string per row cost more than the rest of preparing the statement.
+ */
+const msOf = (us: number) => Math.floor(us / 1000);
+const MS_EPOCH = sql.raw(`'epoch'::timestamptz`);
+const MS = sql.raw(`interval '1 millisecond'`);
 
 /** Learns and enforces the profiles of the devices that opened the batch's flows. */
 export async function updateDestinationProfiles(
@@ -131,14 +138,8 @@ export async function updateDestinationProfiles(
     if (byDevice.size === 0) return none;
     const profiles = await loadProfiles(deps.store.db, st, [...byDevice.keys()]);
 
-    const learn = new Map<
-      string,
-      { id: number; kind: DestinationKind; value: string; n: number; first: number; last: number }
-    >();
-    const used = new Map<
-      string,
-      { id: number; kind: DestinationKind; value: string; n: number; last: number }
-    >();
+    const learnedRows: LearnedRow[] = [];
+    const usedRows: UsedRow[] = [];
     const created: { id: number; hours: number; startUs: number; untilUs: number }[] = [];
     const started: { id: number; startUs: number; untilUs: number }[] = [];
     const enforcing: { id: number; atUs: number }[] = [];
@@ -157,49 +158,47 @@ export async function updateDestinationProfiles(
         p.untilUs = firstUs + p.learningHours * HOUR_US;
         started.push({ id, startUs: firstUs, untilUs: p.untilUs });
       }
+      // This device's tallies for the batch, per kind by value (rows in first-seen order).
+      const learned = new Tally<LearnedRow>();
+      const used = new Tally<UsedRow>();
       for (const { f, d } of list) {
         const until = p.untilUs as number;
         if (p.status === 'learning' && f.tsStart >= until) {
           p.status = 'enforcing';
           enforcing.push({ id, atUs: f.tsStart });
         }
+        const matcher = p.matcher;
         if (p.status === 'learning') {
-          for (const e of entriesOf(d)) {
-            if (!p.matcher.has(e.kind, e.value)) {
-              if (p.matcher.size >= MAX_PROFILE_ENTRIES) continue;
-              p.matcher.add(e.kind, e.value);
-            }
-            const k = `${id}\u0000${e.kind}\u0000${e.value}`;
-            const l = learn.get(k);
+          eachEntry(d, (kind, value, exact) => {
+            if (matcher.size >= MAX_PROFILE_ENTRIES && !matcher.has(kind, value)) return;
+            matcher.learn(kind, value, exact);
+            const l = learned.get(kind, value);
             if (l) {
               l.n++;
-              l.last = Math.max(l.last, f.tsStart);
-            } else
-              learn.set(k, { id, kind: e.kind, value: e.value, n: 1, first: f.tsStart, last: f.tsStart });
-          }
+              if (f.tsStart > l.last) l.last = f.tsStart;
+            } else learned.put(kind, value, { id, kind, value, n: 1, first: f.tsStart, last: f.tsStart });
+          });
           continue;
         }
-        const violations = judge(p.matcher, d);
-        const bad =
-          violations.length === 0 ? null : new Set(violations.map((v) => `${v.kind}\u0000${v.value}`));
-        for (const e of entriesOf(d)) {
-          if (bad?.has(`${e.kind}\u0000${e.value}`)) continue;
-          const k = `${id}\u0000${e.kind}\u0000${e.value}`;
-          const u = used.get(k);
+        const violations = judge(matcher, d);
+        eachEntry(d, (kind, value) => {
+          if (violations.length > 0 && violations.some((v) => v.kind === kind && v.value === value)) return;
+          const u = used.get(kind, value);
           if (u) {
             u.n++;
-            u.last = Math.max(u.last, f.tsStart);
-          } else used.set(k, { id, kind: e.kind, value: e.value, n: 1, last: f.tsStart });
-        }
+            if (f.tsStart > u.last) u.last = f.tsStart;
+          } else used.put(kind, value, { id, kind, value, n: 1, last: f.tsStart });
+        });
         for (const v of violations) found.push({ id, v, f, p });
       }
+      learned.drainInto(learnedRows);
+      used.drainInto(usedRows);
     }
 
     const db = deps.store.db;
     await saveProfiles(db, created, started, enforcing);
-    const learnedRows = [...learn.values()];
     await upsertLearned(db, learnedRows);
-    await countUsage(db, [...used.values()]);
+    await countUsage(db, usedRows);
     destinationStats.learned += learnedRows.length;
 
     const raise: AlertCandidate[] = [];
@@ -264,6 +263,44 @@ export async function updateDestinationProfiles(
       'destination profiles failed for a batch; ingest goes on',
     );
     return none;
+  }
+}
+
+interface LearnedRow {
+  id: number;
+  kind: DestinationKind;
+  value: string;
+  n: number;
+  first: number;
+  last: number;
+}
+
+interface UsedRow {
+  id: number;
+  kind: DestinationKind;
+  value: string;
+  n: number;
+  last: number;
+}
+
+/** One device's rows of a batch, per kind by value (no composite string key per flow). */
+class Tally<T> {
+  private readonly byKind: Record<DestinationKind, Map<string, T>> = {
+    domain: new Map(),
+    endpoint: new Map(),
+    protocol: new Map(),
+  };
+
+  get(kind: DestinationKind, value: string): T | undefined {
+    return this.byKind[kind].get(value);
+  }
+
+  put(kind: DestinationKind, value: string, row: T): void {
+    this.byKind[kind].set(value, row);
+  }
+
+  drainInto(out: T[]): void {
+    for (const m of Object.values(this.byKind)) for (const r of m.values()) out.push(r);
   }
 }
 
@@ -490,11 +527,11 @@ async function upsertLearned(
     const c = rows.slice(i, i + 5000);
     await db.execute(sql`
       INSERT INTO device_destinations (device_id, kind, value, source, count, first_seen, last_seen)
-      SELECT v.id, v.k, v.v, 'learned', v.n, v.f, v.l
+      SELECT v.id, v.k, v.v, 'learned', v.n, ${MS_EPOCH} + v.f * ${MS}, ${MS_EPOCH} + v.l * ${MS}
         FROM unnest(${sql.param(c.map((r) => r.id))}::int8[], ${sql.param(c.map((r) => r.kind))}::text[],
                     ${sql.param(c.map((r) => r.value))}::text[], ${sql.param(c.map((r) => r.n))}::int8[],
-                    ${sql.param(c.map((r) => isoUs(r.first)))}::timestamptz[],
-                    ${sql.param(c.map((r) => isoUs(r.last)))}::timestamptz[]) AS v(id, k, v, n, f, l)
+                    ${sql.param(c.map((r) => msOf(r.first)))}::int8[],
+                    ${sql.param(c.map((r) => msOf(r.last)))}::int8[]) AS v(id, k, v, n, f, l)
        WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.id)
       ON CONFLICT (device_id, kind, value) DO UPDATE SET
         count = device_destinations.count + EXCLUDED.count,
@@ -514,9 +551,10 @@ async function countUsage(
       UPDATE device_destinations d
          SET count = d.count + v.n, last_seen = GREATEST(COALESCE(d.last_seen, v.l), v.l),
              first_seen = COALESCE(d.first_seen, v.l)
-        FROM unnest(${sql.param(c.map((r) => r.id))}::int8[], ${sql.param(c.map((r) => r.kind))}::text[],
-                    ${sql.param(c.map((r) => r.value))}::text[], ${sql.param(c.map((r) => r.n))}::int8[],
-                    ${sql.param(c.map((r) => isoUs(r.last)))}::timestamptz[]) AS v(id, k, v, n, l)
+        FROM (SELECT u.id, u.k, u.v, u.n, ${MS_EPOCH} + u.l * ${MS} AS l
+                FROM unnest(${sql.param(c.map((r) => r.id))}::int8[], ${sql.param(c.map((r) => r.kind))}::text[],
+                            ${sql.param(c.map((r) => r.value))}::text[], ${sql.param(c.map((r) => r.n))}::int8[],
+                            ${sql.param(c.map((r) => msOf(r.last)))}::int8[]) AS u(id, k, v, n, l)) AS v
        WHERE d.device_id = v.id AND d.kind = v.k AND d.value = v.v`);
   }
 }
