@@ -117,68 +117,71 @@ export async function identifyDevices(
   const preds = model ? predictDeviceTypes(model, list) : [];
   const changed: number[] = [];
   const cpeChanged: number[] = [];
-  await store.db.transaction(async (tx) => {
-    for (let i = 0; i < devices.length; i++) {
-      const d = devices[i] as StoredDevice;
-      const p = profiles.get(d.id);
-      if (!p) continue;
-      const pred = preds[i];
-      const id = decide(p, {
-        userRules,
-        model: model && pred ? { modelId: model.id, version: model.version, prediction: pred } : null,
-        minConfidence: settings.minConfidence,
-      });
-      const user = new Set(d.user_fields);
-      const evidence: Evidence[] = id.evidence;
-      const upnp = upnpDescription(p.signals);
-      if (upnp.text)
-        evidence.push({ source: 'rule', ref: 'upnp', text: upnp.text, confidence: 1, used: true });
-      const next = {
-        device_type: user.has('device_type') ? d.device_type : id.deviceType,
-        type_source: user.has('device_type') ? d.type_source : id.typeSource,
-        confidence: user.has('device_type') ? d.confidence : id.confidence,
-        vendor: user.has('vendor') ? d.vendor : (id.vendor ?? upnp.manufacturer ?? d.vendor),
-        model: user.has('model') ? d.model : (id.model ?? upnp.model ?? d.model),
-        os: user.has('os') ? d.os : (id.os ?? d.os),
-        firmware: user.has('firmware') ? d.firmware : (upnp.firmware ?? d.firmware),
-      };
-      const cpes = user.has('cpe23')
-        ? d.cpe23
-        : inferCpes({
-            vendor: next.vendor,
-            model: next.model,
-            firmware: next.firmware,
-            signals: p.signals,
-          }).map((c) => {
-            evidence.push({
-              source: 'rule',
-              ref: 'cpe',
-              text: `CPE ${c.cpe} from ${c.evidence}`,
-              confidence: 1,
-              used: true,
-            });
-            return c.cpe;
+  const updates: Record<string, unknown>[] = [];
+  for (let i = 0; i < devices.length; i++) {
+    const d = devices[i] as StoredDevice;
+    const p = profiles.get(d.id);
+    if (!p) continue;
+    const pred = preds[i];
+    const id = decide(p, {
+      userRules,
+      model: model && pred ? { modelId: model.id, version: model.version, prediction: pred } : null,
+      minConfidence: settings.minConfidence,
+    });
+    const user = new Set(d.user_fields);
+    const evidence: Evidence[] = id.evidence;
+    const upnp = upnpDescription(p.signals);
+    if (upnp.text) evidence.push({ source: 'rule', ref: 'upnp', text: upnp.text, confidence: 1, used: true });
+    const next = {
+      device_type: user.has('device_type') ? d.device_type : id.deviceType,
+      type_source: user.has('device_type') ? d.type_source : id.typeSource,
+      confidence: user.has('device_type') ? d.confidence : id.confidence,
+      vendor: user.has('vendor') ? d.vendor : (id.vendor ?? upnp.manufacturer ?? d.vendor),
+      model: user.has('model') ? d.model : (id.model ?? upnp.model ?? d.model),
+      os: user.has('os') ? d.os : (id.os ?? d.os),
+      firmware: user.has('firmware') ? d.firmware : (upnp.firmware ?? d.firmware),
+    };
+    const cpes = user.has('cpe23')
+      ? d.cpe23
+      : inferCpes({
+          vendor: next.vendor,
+          model: next.model,
+          firmware: next.firmware,
+          signals: p.signals,
+        }).map((c) => {
+          evidence.push({
+            source: 'rule',
+            ref: 'cpe',
+            text: `CPE ${c.cpe} from ${c.evidence}`,
+            confidence: 1,
+            used: true,
           });
-      const differs =
-        next.device_type !== d.device_type ||
-        next.type_source !== d.type_source ||
-        Math.abs(next.confidence - d.confidence) > 0.005 ||
-        next.vendor !== d.vendor ||
-        next.model !== d.model ||
-        next.os !== d.os ||
-        next.firmware !== d.firmware ||
-        cpes.join('\n') !== d.cpe23.join('\n');
-      await tx.execute(sql`
-        UPDATE devices SET device_type = ${next.device_type}, type_source = ${next.type_source},
-          confidence = ${next.confidence}, vendor = ${next.vendor}, model = ${next.model}, os = ${next.os},
-          firmware = ${next.firmware},
-          cpe23 = ${sql.param(cpes)}::text[], evidence = ${JSON.stringify(evidence)}::jsonb,
-          updated_at = CASE WHEN ${differs} THEN now() ELSE updated_at END
-        WHERE id = ${d.id}`);
-      if (differs) changed.push(d.id);
-      if (cpes.join('\n') !== d.cpe23.join('\n')) cpeChanged.push(d.id);
-    }
-  });
+          return c.cpe;
+        });
+    const differs =
+      next.device_type !== d.device_type ||
+      next.type_source !== d.type_source ||
+      Math.abs(next.confidence - d.confidence) > 0.005 ||
+      next.vendor !== d.vendor ||
+      next.model !== d.model ||
+      next.os !== d.os ||
+      next.firmware !== d.firmware ||
+      cpes.join('\n') !== d.cpe23.join('\n');
+    updates.push({ id: d.id, ...next, cpe23: cpes, evidence, differs });
+    if (differs) changed.push(d.id);
+    if (cpes.join('\n') !== d.cpe23.join('\n')) cpeChanged.push(d.id);
+  }
+  // One statement for all (one per device took seconds when a first batch brought hundreds).
+  if (updates.length > 0)
+    await store.db.execute(sql`
+      UPDATE devices d SET device_type = v.device_type, type_source = v.type_source,
+        confidence = v.confidence, vendor = v.vendor, model = v.model, os = v.os, firmware = v.firmware,
+        cpe23 = ARRAY(SELECT jsonb_array_elements_text(v.cpe23)), evidence = v.evidence,
+        updated_at = CASE WHEN v.differs THEN now() ELSE d.updated_at END
+      FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS v(id int8, device_type text,
+        type_source text, confidence float8, vendor text, model text, os text, firmware text, cpe23 jsonb,
+        evidence jsonb, differs boolean)
+      WHERE d.id = v.id`);
   if (deps.bus) {
     for (const id of changed) {
       const d = devices.find((x) => x.id === id);
@@ -200,14 +203,18 @@ export async function identifyDevices(
 
 /** Inserts the one `new_device` alert of each device (deduplicated by `new_device:<id>`). */
 export async function raiseNewDeviceAlerts(store: Store, devices: readonly NewDevice[]): Promise<void> {
-  for (const d of devices) {
-    const key = `new_device:${d.id}`;
-    await store.db.execute(sql`
-      INSERT INTO alerts (device_id, kind, severity, title, evidence, dedup_key, first_seen, last_seen)
-      SELECT ${d.id}, 'new_device', 'info', ${`New device ${d.mac ?? d.ip ?? d.id}${d.mac ? ` (${vendorOf(d.mac) ?? 'unknown vendor'})` : ''}`},
-        ${JSON.stringify({ mac: d.mac, ip: d.ip })}::jsonb, ${key}, now(), now()
-      WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = ${key})`);
-  }
+  if (devices.length === 0) return;
+  const rows = devices.map((d) => ({
+    id: d.id,
+    title: `New device ${d.mac ?? d.ip ?? d.id}${d.mac ? ` (${vendorOf(d.mac) ?? 'unknown vendor'})` : ''}`,
+    evidence: { mac: d.mac, ip: d.ip },
+    key: `new_device:${d.id}`,
+  }));
+  await store.db.execute(sql`
+    INSERT INTO alerts (device_id, kind, severity, title, evidence, dedup_key, first_seen, last_seen)
+    SELECT v.id, 'new_device', 'info', v.title, v.evidence, v.key, now(), now()
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(id int8, title text, evidence jsonb, key text)
+     WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = v.key)`);
 }
 
 /** Distinct signals per device at its last identification (this process): unchanged → not re-identified. */
