@@ -113,6 +113,7 @@ describe.skipIf(skip)('PostgreSQL restart', () => {
     const sink = new StreamSink(services, { sourceId, flushMs: 200 });
     sink.push(Array.from({ length: 20 }, (_, i) => flow(i)));
     await sink.flush();
+    await sink.settled();
 
     pg.stop();
 

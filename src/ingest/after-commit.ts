@@ -9,17 +9,23 @@ import type { Logger } from 'pino';
 import type { NewDevice, WriteResult } from './writer.js';
 
 /**
- * What follows every committed batch, whatever the source (file, log, live): device identity and
- * identification (randomized MACs merged, signals, type), `new_device` events for the devices that are
- * really new, then the detectors, then the devices' learned destination profiles (src/detect/destinations).
- * Returns those new devices. The batch is already committed: a caller must never write the items again
- * because this failed.
+ * What follows every committed batch, whatever the source (file, log, live), in two steps:
+ * 1. `identifyAfterCommit`: device identity and identification (randomized MACs merged, signals, type),
+ *    then `new_device` events for the devices that are really new. It updates device rows, so it runs
+ *    before the next batch is written (the writer updates the same rows).
+ * 2. `analyseAfterCommit`: the detectors, then the devices' learned destination profiles
+ *    (src/detect/destinations). Batches must be analysed in order, but a live source may analyse one
+ *    while it writes the next (stream-sink.ts).
+ * The batch is already committed: a caller must never write the items again because these failed.
  */
-export async function afterCommit(
-  deps: { store: Store; bus: Bus },
+type Deps = { store: Store; bus: Bus };
+type Ctx = { sourceId: string; log?: Logger | undefined };
+
+/** Step 1; returns the devices that are really new. */
+export async function identifyAfterCommit(
+  deps: Deps,
   items: readonly SourceItem[],
   res: Pick<WriteResult, 'newDevices'>,
-  ctx: { sourceId: string; log?: Logger | undefined },
 ): Promise<NewDevice[]> {
   const fresh = await afterIngestBatch(deps, items, res);
   for (const d of fresh) {
@@ -28,11 +34,27 @@ export async function afterCommit(
       makeEvent('new_device', { device_id: d.id, mac: d.mac, ip: d.ip }),
     );
   }
+  return fresh;
+}
+
+/** Step 2. */
+export async function analyseAfterCommit(deps: Deps, items: readonly SourceItem[], ctx: Ctx): Promise<void> {
   await detectAfterCommit(
     deps,
     items,
     ctx.log ? { sourceId: ctx.sourceId, log: ctx.log } : { sourceId: ctx.sourceId },
   );
   await updateDestinationProfiles(deps, items, { sourceId: ctx.sourceId, log: ctx.log });
+}
+
+/** Both steps, one after the other; returns the devices that are really new. */
+export async function afterCommit(
+  deps: Deps,
+  items: readonly SourceItem[],
+  res: Pick<WriteResult, 'newDevices'>,
+  ctx: Ctx,
+): Promise<NewDevice[]> {
+  const fresh = await identifyAfterCommit(deps, items, res);
+  await analyseAfterCommit(deps, items, ctx);
   return fresh;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import type { SourceItem } from '../sources/types.js';
-import { afterCommit } from './after-commit.js';
+import { analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
 import { IngestWriter, type WriteResult } from './writer.js';
 
 /**
@@ -43,6 +43,8 @@ export class StreamSink {
   /** The next periodic flush (every flushMs, as long as something waits). */
   private nextPeriodic: number;
   private flushing: Promise<void> | null = null;
+  /** The analysis of the last committed batch (never rejects). */
+  private analysing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly writer: IngestWriter;
   private readonly flushMs: number;
@@ -139,9 +141,16 @@ export class StreamSink {
     this.flushing = (async () => {
       try {
         const committed = await this.write(items);
-        // Not overlapped with the next write: identification would wait on the device rows that write
-        // holds, and with two cores busy the overlap gained nothing (measured, issue 4).
-        if (committed) await this.runAfterCommit(items, committed);
+        if (committed) {
+          // Identification updates device rows, as the writer does: it runs before the next write.
+          await this.identify(items, committed);
+          // The analysis (detectors, destination profiles) runs while the next batch is written: the
+          // database works on one on its core while this thread works on the other. Batches are analysed
+          // in order, and at most one beside a write (this flush ends once the previous one is done).
+          const previous = this.analysing;
+          this.analysing = previous.then(() => this.analyse(items));
+          await previous;
+        }
       } finally {
         this.flushing = null;
       }
@@ -190,21 +199,11 @@ export class StreamSink {
     return committed;
   }
 
-  /**
-   * What follows a committed batch (identification, detection, destination profiles). The batch is
-   * committed: a failure here is logged, never written twice.
-   */
-  private async runAfterCommit(items: SourceItem[], committed: WriteResult): Promise<void> {
+  /** Identification of a committed batch (never written twice: a failure is logged). */
+  private async identify(items: SourceItem[], committed: WriteResult): Promise<void> {
     const t0 = performance.now();
     try {
-      const fresh = await afterCommit(this.services, items, committed, {
-        sourceId: this.opts.sourceId,
-        log: this.opts.log,
-      });
-      this.opts.log?.debug(
-        { items: items.length, after_commit_ms: Math.round(performance.now() - t0), waiting: this.count },
-        'batch after-commit done',
-      );
+      const fresh = await identifyAfterCommit(this.services, items, committed);
       this.written.newDevices += fresh.length;
       this.opts.onFlushed?.({
         flows: committed.flows,
@@ -212,8 +211,26 @@ export class StreamSink {
         newDevices: fresh.length,
       });
     } catch (err) {
-      this.opts.log?.error({ err }, 'after a committed batch: identification or detection failed');
+      this.opts.log?.error({ err }, 'after a committed batch: identification failed');
     }
+    this.opts.log?.debug(
+      { items: items.length, identify_ms: Math.round(performance.now() - t0), waiting: this.count },
+      'batch identified',
+    );
+  }
+
+  /** Detection and destination profiles of a committed batch; never rejects. */
+  private async analyse(items: SourceItem[]): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await analyseAfterCommit(this.services, items, { sourceId: this.opts.sourceId, log: this.opts.log });
+    } catch (err) {
+      this.opts.log?.error({ err }, 'after a committed batch: detection failed');
+    }
+    this.opts.log?.debug(
+      { items: items.length, analyse_ms: Math.round(performance.now() - t0), waiting: this.count },
+      'batch analysed',
+    );
   }
 
   /**
@@ -225,6 +242,7 @@ export class StreamSink {
     clearInterval(this.timer);
     const end = Date.now() + timeoutMs;
     await this.flushing;
+    await this.analysing;
     const before = this.batches;
     while ((this.count > 0 || this.flushing) && Date.now() < end) {
       this.retryAt = 0;
@@ -232,5 +250,12 @@ export class StreamSink {
       if (this.count > 0) await new Promise((r) => setTimeout(r, 200));
     }
     if (this.batches === before && this.count === 0) await this.write([]);
+    await this.analysing;
+  }
+
+  /** Resolves once every committed batch has been analysed (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.flushing;
+    await this.analysing;
   }
 }
