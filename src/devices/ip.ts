@@ -1,9 +1,9 @@
 import { parseIp } from '../wire/addr.js';
 
 /**
- * Both answers by address text, memoised: ingest asks them several times per flow (writer, detectors,
- * destination profiles) about the few addresses a network has. Bounded (cleared when full) because
- * addresses are attacker-controlled.
+ * Both answers by address text: ingest asks them several times per flow (writer, detectors, destination
+ * profiles). Plain dotted quads are read on the spot; other text (IPv6) is memoised, bounded (cleared when
+ * full) because addresses are attacker-controlled.
  */
 const LOCAL = 1;
 const SPECIAL = 2;
@@ -11,6 +11,9 @@ const classes = new Map<string, number>();
 const MAX_CLASSES = 65_536;
 
 function classOf(ip: string): number {
+  // A plain dotted quad is classified faster than a memo of every internet peer can be looked up.
+  const v4 = plainIp4(ip);
+  if (v4 >= 0) return ip4Class(v4);
   let c = classes.get(ip);
   if (c === undefined) {
     c = classify(ip);
@@ -50,12 +53,13 @@ export function plainIp4(s: string): number {
   return n * 256 + octet;
 }
 
+const ip4Class = (ip4: number): number => (localIp4(ip4) ? LOCAL : 0) | (specialIp4(ip4) ? SPECIAL : 0);
+
+/** IPv6 and IPv4 text in other forms (spaces around). */
 function classify(ip: string): number {
-  const v4 = plainIp4(ip);
-  if (v4 >= 0) return (localIp4(v4) ? LOCAL : 0) | (specialIp4(v4) ? SPECIAL : 0);
   const p = parseIp(ip);
   if (!p) return SPECIAL; // not an address: never a device, never a peer
-  if (p.version === 4) return (localIp4(p.ip4) ? LOCAL : 0) | (specialIp4(p.ip4) ? SPECIAL : 0);
+  if (p.version === 4) return ip4Class(p.ip4);
   return (localIp6(p.bytes) ? LOCAL : 0) | (specialIp6(p.bytes) ? SPECIAL : 0);
 }
 

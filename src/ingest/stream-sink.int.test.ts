@@ -1,7 +1,8 @@
 /**
  * StreamSink against a real store (embedded PGlite, and PostgreSQL when reachable): what starts a flush
  * (size, period, end of a burst, a backlog left when a flush ends), dropping the oldest past maxBuffered
- * with counts, the source's own drops in the saved stats, close() storing everything.
+ * with counts, the source's own drops in the saved stats, close() storing everything, every committed batch
+ * analysed (beside the next write) before settled() resolves.
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { queryRows } from '../store/db.js';
 import { sources } from '../store/schema.js';
 import { ingestFlow } from '../test-support/flows.js';
 import { storeEngines, type Engine } from '../test-support/services.js';
+import { destinationStats } from '../detect/destinations/service.js';
 import { StreamSink } from './stream-sink.js';
 
 const engines: Engine[] = await storeEngines();
@@ -98,6 +100,35 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
     while ((await stored('idle')) < 10 && Date.now() - t0 < 10_000) await sleep(20);
     expect(await stored('idle')).toBe(10);
     expect(Date.now() - t0).toBeLessThan(5000);
+    await sink.close();
+  });
+
+  it('analyses every committed batch (destination profiles here), and settled() waits for it', async () => {
+    const sink = new StreamSink(services, { sourceId: await source(), flushMs: 60_000 });
+    const peer = (i: number): SourceItem => ({
+      kind: 'flow',
+      flow: ingestFlow({
+        communityId: `1:analyse-${seq++}`,
+        tsStart: 1_700_000_000_000_000 + seq,
+        srcMac: '02:00:00:00:aa:01',
+        srcIp: '10.9.9.9',
+        dstIp: `198.51.100.${i}`,
+        dstPort: 443,
+      }),
+    });
+    const batches = destinationStats.batches;
+    sink.push([peer(1), peer(2)]);
+    await sink.flush();
+    sink.push([peer(3)]);
+    await sink.flush(); // may resolve while this batch is still being analysed
+    await sink.settled();
+    expect(destinationStats.batches - batches).toBe(2);
+    const rows = await queryRows<{ value: string }>(
+      services.store.db,
+      sql`SELECT value FROM device_destinations dd JOIN devices d ON d.id = dd.device_id
+           WHERE d.mac = '02:00:00:00:aa:01' AND dd.kind = 'endpoint' ORDER BY value`,
+    );
+    expect(rows.map((r) => r.value)).toEqual([1, 2, 3].map((i) => `198.51.100.${i}:443/tcp`));
     await sink.close();
   });
 

@@ -21,6 +21,7 @@ import type { Actor } from '../../auth/users.js';
 import { AppError } from '../../errors.js';
 import { evictOldest } from '../util.js';
 import type { IngestFlow, SourceItem } from '../../sources/types.js';
+import { intArrayLiteral, textArrayLiteral } from '../../store/array-literal.js';
 import { queryRows, type Db, type Store, type Tx } from '../../store/db.js';
 import { deviceDestinationProfiles, deviceDestinations, devices } from '../../store/schema.js';
 import {
@@ -528,10 +529,10 @@ async function upsertLearned(
     await db.execute(sql`
       INSERT INTO device_destinations (device_id, kind, value, source, count, first_seen, last_seen)
       SELECT v.id, v.k, v.v, 'learned', v.n, ${MS_EPOCH} + v.f * ${MS}, ${MS_EPOCH} + v.l * ${MS}
-        FROM unnest(${sql.param(c.map((r) => r.id))}::int8[], ${sql.param(c.map((r) => r.kind))}::text[],
-                    ${sql.param(c.map((r) => r.value))}::text[], ${sql.param(c.map((r) => r.n))}::int8[],
-                    ${sql.param(c.map((r) => msOf(r.first)))}::int8[],
-                    ${sql.param(c.map((r) => msOf(r.last)))}::int8[]) AS v(id, k, v, n, f, l)
+        FROM unnest(${intArrayLiteral(c.map((r) => r.id))}::int8[], ${textArrayLiteral(c.map((r) => r.kind))}::text[],
+                    ${textArrayLiteral(c.map((r) => r.value))}::text[], ${intArrayLiteral(c.map((r) => r.n))}::int8[],
+                    ${intArrayLiteral(c.map((r) => msOf(r.first)))}::int8[],
+                    ${intArrayLiteral(c.map((r) => msOf(r.last)))}::int8[]) AS v(id, k, v, n, f, l)
        WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.id)
       ON CONFLICT (device_id, kind, value) DO UPDATE SET
         count = device_destinations.count + EXCLUDED.count,
@@ -552,9 +553,9 @@ async function countUsage(
          SET count = d.count + v.n, last_seen = GREATEST(COALESCE(d.last_seen, v.l), v.l),
              first_seen = COALESCE(d.first_seen, v.l)
         FROM (SELECT u.id, u.k, u.v, u.n, ${MS_EPOCH} + u.l * ${MS} AS l
-                FROM unnest(${sql.param(c.map((r) => r.id))}::int8[], ${sql.param(c.map((r) => r.kind))}::text[],
-                            ${sql.param(c.map((r) => r.value))}::text[], ${sql.param(c.map((r) => r.n))}::int8[],
-                            ${sql.param(c.map((r) => msOf(r.last)))}::int8[]) AS u(id, k, v, n, l)) AS v
+                FROM unnest(${intArrayLiteral(c.map((r) => r.id))}::int8[], ${textArrayLiteral(c.map((r) => r.kind))}::text[],
+                            ${textArrayLiteral(c.map((r) => r.value))}::text[], ${intArrayLiteral(c.map((r) => r.n))}::int8[],
+                            ${intArrayLiteral(c.map((r) => msOf(r.last)))}::int8[]) AS u(id, k, v, n, l)) AS v
        WHERE d.device_id = v.id AND d.kind = v.k AND d.value = v.v`);
   }
 }
@@ -571,8 +572,8 @@ async function stillUnknown<T extends { id: number; v: Violation; p: CachedProfi
   const rows = await queryRows<{ device_id: number | string; kind: DestinationKind; value: string }>(
     db,
     sql`SELECT d.device_id, d.kind, d.value FROM device_destinations d
-          JOIN unnest(${sql.param(found.map((x) => x.id))}::int8[], ${sql.param(found.map((x) => x.v.kind))}::text[],
-                      ${sql.param(found.map((x) => x.v.value))}::text[]) AS v(id, k, v)
+          JOIN unnest(${intArrayLiteral(found.map((x) => x.id))}::int8[], ${textArrayLiteral(found.map((x) => x.v.kind))}::text[],
+                      ${textArrayLiteral(found.map((x) => x.v.value))}::text[]) AS v(id, k, v)
             ON d.device_id = v.id AND d.kind = v.k AND d.value = v.v`,
   );
   if (rows.length === 0) return [...found];
