@@ -16,7 +16,7 @@
  * Host) is judged by the name, so a cloud service moving between addresses does not alert; one without a
  * name is judged by its endpoint. Multicast, broadcast and LAN peers only teach protocols.
  */
-import { isLocalIp, isPublicIp, isSpecialIp } from '../../devices/ip.js';
+import { isLocalIp, isPublicIp, isSpecialIp, plainIp4 } from '../../devices/ip.js';
 import { isMulticastMac } from '../../devices/mac.js';
 import { registeredDomain } from '../../devices/tokens.js';
 import type { IngestFlow } from '../../sources/types.js';
@@ -59,6 +59,7 @@ export function normaliseDomain(name: string): string | null {
 }
 
 function hostText(ip: string): string | null {
+  if (plainIp4(ip) >= 0) return ip; // the common case, without a regex
   const p = parseIp(ip);
   if (!p) return null;
   return p.version === 4 ? ip.trim() : `[${ip6ToString(p.bytes)}]`;
