@@ -8,7 +8,7 @@ import {
   ObservationAggregator,
   type Observation,
 } from './observations.js';
-import { DNS_MDNS, DNS_PLAIN, PayloadCache } from './payload-cache.js';
+import { DNS_MDNS, DNS_PLAIN, MEMO_BUDGET_BYTES, MEMO_MAX_BYTES, PayloadCache } from './payload-cache.js';
 import { mutated } from './test-support/fuzz.js';
 
 /** A DNS query for "a.b" (id 1, RD). */
@@ -76,6 +76,30 @@ describe('PayloadCache', () => {
     }
     c.clear();
     expect(() => c.dns(Uint8Array.from(cut), 0, cut.length, DNS_PLAIN)).toThrow(first as Error);
+  });
+
+  it('stays exact when its key bytes reach the budget and it starts afresh', () => {
+    const n = 3000;
+    // More key bytes than the budget: the memo fills up and is emptied at least once.
+    expect(n * (MEMO_MAX_BYTES - 2)).toBeGreaterThan(MEMO_BUDGET_BYTES);
+    const payloads = Array.from({ length: n }, (_, i) => {
+      const p = new Uint8Array(MEMO_MAX_BYTES);
+      p.set(query);
+      p[MEMO_MAX_BYTES - 2] = i >> 8;
+      p[MEMO_MAX_BYTES - 1] = i & 0xff;
+      return p;
+    });
+    const c = new PayloadCache();
+    const seen = new Map<Uint8Array, unknown>();
+    for (let round = 0; round < 2; round++)
+      for (const p of payloads) {
+        c.clear();
+        const s = c.dns(p, 0, p.length, DNS_PLAIN);
+        expect(s.questions).toEqual(['a.b']);
+        // A later sighting gets the first one's (shared) result or a fresh, equal decode.
+        if (seen.has(p)) expect(s).toEqual(seen.get(p));
+        else seen.set(p, s);
+      }
   });
 
   it('gives the same answers as decoding every payload afresh (fuzz)', () => {
