@@ -2,7 +2,9 @@
  * Bidirectional flow table fed with decoded packets (PacketInfo). Pure: no I/O, no clock (time comes from
  * packet timestamps, so pcap ingest is deterministic), no logging. Finished flows are handed to `onFlow`.
  *
- * Key: IPv4 flows use a two-level Map of numbers (no allocation per packet); IPv6 flows use a string key.
+ * Key: endpoint addresses as 32-bit words, ports and protocol in an open-addressing index (FlowIndex): no
+ * allocation per packet for either address family. Consecutive packets mostly belong to the same flow (a
+ * transfer is a run of segments), so the flow of the previous packet is tried before the index.
  * Originator: the sender of the first packet, except a first SYN-ACK (the sender is the responder) and,
  * for mid-stream TCP and for UDP, a first packet *from* a likely server port to a port that is not (Zeek's
  * heuristic; never towards a broadcast/multicast address).
@@ -27,6 +29,8 @@ import type { PacketInfo } from '../wire/packet/types.js';
 import { TcpFlag } from '../wire/packet/types.js';
 import { appProtoByPort, appProtoByTcpPayload, isLikelyServerPort } from './app-proto.js';
 import { communityId, communityIdV4, icmpPortEquivalents } from './community-id.js';
+import { compareIp6, FlowIndex, Key6, KT_IPV6, sameWords, word32 } from './flow-index.js';
+import { FlowRecordObject, NO_NAMES } from './flow-record.js';
 import { emitDeviceDescription, type ObservationSink } from './observations.js';
 import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, type PayloadCache } from './payload-cache.js';
 import type { CloseReason, ConnState, FlowRecord } from './types.js';
@@ -113,23 +117,24 @@ class Body {
   len = 0;
 }
 
+/**
+ * One live flow. Addresses and ports are not stored twice: the originator's and responder's come from the
+ * key (endpoint A or B, by origIsA) through the getters below. Flows are the bulk of what the garbage
+ * collector copies, so fewer fields make ingest faster.
+ */
 class Flow {
-  // Key.
-  /** IPv4 key (see V4Table): endpoint A and B addresses, ports (A << 16 | B), protocol class. */
+  // Key (see FlowIndex): endpoint A and B address words (words 1-3 of IPv6 ones in k6), ports
+  // (A << 16 | B; ICMP type/code equivalents, or the protocol number for protocols without ports),
+  // protocol class.
   ka = 0;
   kb = 0;
   kp = 0;
   kt = 0;
-  skey: string | null = null;
+  k6: Key6 | null = null;
+  /** The originator is endpoint A of the key. */
+  origIsA = true;
   // Endpoints (originator / responder).
-  ipVersion = 4;
   proto = 0;
-  origIp4 = 0;
-  respIp4 = 0;
-  origIp6: Uint8Array | null = null;
-  respIp6: Uint8Array | null = null;
-  origPort = -1;
-  respPort = -1;
   origMac = -1;
   respMac = -1;
   vlan = -1;
@@ -177,6 +182,47 @@ class Flow {
   next: Flow | null = null;
   sPrev: Flow | null = null;
   sNext: Flow | null = null;
+
+  get ipVersion(): 4 | 6 {
+    return this.k6 === null ? 4 : 6;
+  }
+  get origPort(): number {
+    return this.origIsA ? this.kp >>> 16 : this.kp & 0xffff;
+  }
+  get respPort(): number {
+    return this.origIsA ? this.kp & 0xffff : this.kp >>> 16;
+  }
+  /** IPv4 addresses (unsigned). */
+  get origIp4(): number {
+    return (this.origIsA ? this.ka : this.kb) >>> 0;
+  }
+  get respIp4(): number {
+    return (this.origIsA ? this.kb : this.ka) >>> 0;
+  }
+  /** Both endpoints have the same address: directions are told apart by port. */
+  get sameAddr(): boolean {
+    const w = this.k6;
+    return this.ka === this.kb && (w === null || (w.a1 === w.b1 && w.a2 === w.b2 && w.a3 === w.b3));
+  }
+  /** The 16 bytes of an IPv6 flow's originator (orig) or responder address. */
+  ip6Bytes(orig: boolean): Uint8Array {
+    const w = this.k6;
+    const out = new Uint8Array(16);
+    if (w === null) return out;
+    const a = orig === this.origIsA;
+    putWord(out, 0, a ? this.ka : this.kb);
+    putWord(out, 4, a ? w.a1 : w.b1);
+    putWord(out, 8, a ? w.a2 : w.b2);
+    putWord(out, 12, a ? w.a3 : w.b3);
+    return out;
+  }
+}
+
+function putWord(b: Uint8Array, o: number, w: number): void {
+  b[o] = w >>> 24;
+  b[o + 1] = (w >>> 16) & 0xff;
+  b[o + 2] = (w >>> 8) & 0xff;
+  b[o + 3] = w & 0xff;
 }
 
 class FlowList {
@@ -217,85 +263,6 @@ class StartList {
   }
 }
 
-/**
- * IPv4 flows by key, an open-addressing hash table (linear probing, backward-shift deletion) over int32 key
- * parts: no key object, string or boxed number per packet (a Map keyed by 48-bit numbers boxes them).
- */
-class V4Table {
-  private cap = 1 << 12;
-  private mask = this.cap - 1;
-  private size = 0;
-  private slots: (Flow | null)[] = new Array<Flow | null>(this.cap).fill(null);
-
-  private static hash(a: number, b: number, p: number, t: number): number {
-    let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13) ^ b, 0xc2b2ae35);
-    h = Math.imul(h ^ (h >>> 16) ^ p, 0x27d4eb2f);
-    h ^= t;
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-    return h ^ (h >>> 16);
-  }
-
-  get(a: number, b: number, p: number, t: number): Flow | null {
-    const slots = this.slots;
-    const mask = this.mask;
-    for (let i = V4Table.hash(a, b, p, t) & mask; ; i = (i + 1) & mask) {
-      const f = slots[i];
-      if (!f) return null;
-      if (f.ka === a && f.kb === b && f.kp === p && f.kt === t) return f;
-    }
-  }
-
-  /** Adds a flow whose key is not present. */
-  set(f: Flow): void {
-    if ((this.size + 1) * 2 > this.cap) this.grow();
-    this.place(f);
-    this.size++;
-  }
-
-  delete(f: Flow): void {
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = V4Table.hash(f.ka, f.kb, f.kp, f.kt) & mask;
-    for (;;) {
-      const g = slots[i];
-      if (!g) return;
-      if (g === f) break;
-      i = (i + 1) & mask;
-    }
-    // Backward-shift: move later members of the probe run into the hole when their home allows it.
-    let hole = i;
-    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const g = slots[j];
-      if (!g) break;
-      const home = V4Table.hash(g.ka, g.kb, g.kp, g.kt) & mask;
-      // g may move to `hole` unless its home lies cyclically in (hole, j].
-      if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
-        slots[hole] = g;
-        hole = j;
-      }
-    }
-    slots[hole] = null;
-    this.size--;
-  }
-
-  private place(f: Flow): void {
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = V4Table.hash(f.ka, f.kb, f.kp, f.kt) & mask;
-    while (slots[i]) i = (i + 1) & mask;
-    slots[i] = f;
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    this.cap *= 2;
-    this.mask = this.cap - 1;
-    this.slots = new Array<Flow | null>(this.cap).fill(null);
-    for (const f of old) if (f) this.place(f);
-  }
-}
-
 function protoIndex(proto: number): number {
   switch (proto) {
     case 6:
@@ -315,21 +282,6 @@ function protoIndex(proto: number): number {
 
 function isBroadcastOrMulticast4(ip: number): boolean {
   return ip === 0xffffffff || ip >>> 28 === 0xe || (ip & 0xff) === 0xff;
-}
-
-/** Compares two 16-byte IPv6 addresses inside `data`. */
-function cmp6(d: Uint8Array, a: number, b: number): number {
-  for (let i = 0; i < 16; i++) {
-    const x = (d[a + i] ?? 0) - (d[b + i] ?? 0);
-    if (x !== 0) return x;
-  }
-  return 0;
-}
-
-function hex6(d: Uint8Array, o: number): string {
-  let s = '';
-  for (let i = 0; i < 16; i++) s += (d[o + i] ?? 0).toString(16).padStart(2, '0');
-  return s;
 }
 
 export class FlowTable {
@@ -356,8 +308,9 @@ export class FlowTable {
   private bodyBytes = 0;
   /** Time of the packet being added. */
   private now = 0;
-  private readonly v4 = new V4Table();
-  private readonly other = new Map<string, Flow>();
+  private readonly index = new FlowIndex<Flow>();
+  /** The flow of the previous packet (null once finished). */
+  private last: Flow | null = null;
   private readonly lists = [new FlowList(), new FlowList(), new FlowList(), new FlowList()];
   private readonly byStart = new StartList();
   private live = 0;
@@ -419,43 +372,56 @@ export class FlowTable {
     }
 
     // Normalised key lookup; `srcIsA` says whether the sender is endpoint A (the smaller one).
-    let f: Flow | undefined;
     let srcIsA: boolean;
     let ka = 0;
+    let ka1 = 0;
+    let ka2 = 0;
+    let ka3 = 0;
     let kb = 0;
-    let kp = 0;
-    let kt = 0;
-    let skey: string | null = null;
+    let kb1 = 0;
+    let kb2 = 0;
+    let kb3 = 0;
+    let kt = protoIndex(proto);
     if (info.ipVersion === 4) {
       const s = info.srcIp4 >>> 0;
       const d = info.dstIp4 >>> 0;
       srcIsA = s < d || (s === d && sPort <= dPort);
-      kt = protoIndex(proto);
-      if (srcIsA) {
-        ka = s | 0;
-        kb = d | 0;
-        kp = (sPort << 16) | dPort;
-      } else {
-        ka = d | 0;
-        kb = s | 0;
-        kp = (dPort << 16) | sPort;
-      }
-      f = this.v4.get(ka, kb, kp, kt) ?? undefined;
+      ka = (srcIsA ? s : d) | 0;
+      kb = (srcIsA ? d : s) | 0;
     } else {
-      const c = cmp6(frame, info.srcIp6Offset, info.dstIp6Offset);
+      const so = info.srcIp6Offset;
+      const do6 = info.dstIp6Offset;
+      const c = compareIp6(frame, so, do6);
       srcIsA = c < 0 || (c === 0 && sPort <= dPort);
-      const a = srcIsA ? info.srcIp6Offset : info.dstIp6Offset;
-      const b = srcIsA ? info.dstIp6Offset : info.srcIp6Offset;
-      skey = `${proto}|${hex6(frame, a)}|${srcIsA ? sPort : dPort}|${hex6(frame, b)}|${srcIsA ? dPort : sPort}`;
-      f = this.other.get(skey);
+      const a = srcIsA ? so : do6;
+      const b = srcIsA ? do6 : so;
+      ka = word32(frame, a);
+      ka1 = word32(frame, a + 4);
+      ka2 = word32(frame, a + 8);
+      ka3 = word32(frame, a + 12);
+      kb = word32(frame, b);
+      kb1 = word32(frame, b + 4);
+      kb2 = word32(frame, b + 8);
+      kb3 = word32(frame, b + 12);
+      kt |= KT_IPV6;
     }
+    const kp = srcIsA ? (sPort << 16) | dPort : (dPort << 16) | sPort;
+    let f: Flow | null = this.last;
+    if (
+      f === null ||
+      f.ka !== ka ||
+      f.kb !== kb ||
+      f.kp !== kp ||
+      f.kt !== kt ||
+      !sameWords(f.k6, ka1, ka2, ka3, kb1, kb2, kb3)
+    )
+      f = this.index.get(ka, ka1, ka2, ka3, kb, kb1, kb2, kb3, kp, kt);
 
-    if (f) {
-      const fromOrig = this.isFromOrig(f, info, frame, sPort);
+    if (f !== null) {
+      const fromOrig = f.sameAddr ? sPort === f.origPort : srcIsA === f.origIsA;
       // Lazily expire a flow whose time is up even if advance() has not run yet.
       if (now - f.tsLast > (this.timeouts[f.list] ?? 0)) {
         this.finish(f, f.pendingClose ?? 'idle');
-        f = undefined;
       } else if (
         proto === 6 &&
         (info.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN &&
@@ -463,8 +429,8 @@ export class FlowTable {
       ) {
         // A new SYN on a finished connection (port reuse): close the old one, start afresh.
         this.finish(f, f.pendingClose ?? 'fin');
-        f = undefined;
       } else {
+        this.last = f;
         this.update(f, info, frame, fromOrig);
         return;
       }
@@ -477,8 +443,7 @@ export class FlowTable {
     nf.kb = kb;
     nf.kp = kp;
     nf.kt = kt;
-    nf.skey = skey;
-    nf.ipVersion = info.ipVersion;
+    if (info.ipVersion === 6) nf.k6 = new Key6(ka1, ka2, ka3, kb1, kb2, kb3);
     nf.proto = proto;
     nf.vlan = info.vlan;
     let flip = false;
@@ -497,19 +462,9 @@ export class FlowTable {
           ? isBroadcastOrMulticast4(info.dstIp4 >>> 0)
           : frame[info.dstIp6Offset] === 0xff);
     }
-    if (info.ipVersion === 4) {
-      nf.origIp4 = (flip ? info.dstIp4 : info.srcIp4) >>> 0;
-      nf.respIp4 = (flip ? info.srcIp4 : info.dstIp4) >>> 0;
-      this.v4.set(nf);
-    } else {
-      const s6 = frame.slice(info.srcIp6Offset, info.srcIp6Offset + 16);
-      const d6 = frame.slice(info.dstIp6Offset, info.dstIp6Offset + 16);
-      nf.origIp6 = flip ? d6 : s6;
-      nf.respIp6 = flip ? s6 : d6;
-      this.other.set(skey ?? '', nf);
-    }
-    nf.origPort = flip ? dPort : sPort;
-    nf.respPort = flip ? sPort : dPort;
+    nf.origIsA = flip ? !srcIsA : srcIsA;
+    this.index.set(nf);
+    this.last = nf;
     nf.origMac = flip ? info.dstMac : info.srcMac;
     nf.respMac = flip ? info.srcMac : info.dstMac;
     nf.tsStart = now;
@@ -555,26 +510,6 @@ export class FlowTable {
         this.finish(f, f.pendingClose ?? 'end');
       }
     }
-  }
-
-  private isFromOrig(f: Flow, info: PacketInfo, frame: Uint8Array, sPort: number): boolean {
-    if (f.ipVersion === 4) {
-      const s = info.srcIp4 >>> 0;
-      if (f.origIp4 !== f.respIp4) return s === f.origIp4;
-    } else if (f.origIp6 && f.respIp6) {
-      const o = info.srcIp6Offset;
-      let same = true;
-      for (let i = 0; i < 16; i++) {
-        if (frame[o + i] !== f.origIp6[i]) {
-          same = false;
-          break;
-        }
-      }
-      let oEqR = true;
-      for (let i = 0; i < 16; i++) if (f.origIp6[i] !== f.respIp6[i]) oEqR = false;
-      if (!oEqR) return same;
-    }
-    return sPort === f.origPort;
   }
 
   private update(f: Flow, info: PacketInfo, frame: Uint8Array, fromOrig: boolean): void {
@@ -902,7 +837,7 @@ export class FlowTable {
     const mac = macOrNull(fromOrig ? f.origMac : f.respMac);
     let ip: string;
     if (f.ipVersion === 4) ip = ipv4Text(fromOrig ? f.origIp4 : f.respIp4);
-    else ip = ipv6ToString((fromOrig ? f.origIp6 : f.respIp6) ?? new Uint8Array(16), 0);
+    else ip = ipv6ToString(f.ip6Bytes(fromOrig), 0);
     emitDeviceDescription(sink, d, mac, ip, ts);
   }
 
@@ -949,47 +884,45 @@ export class FlowTable {
     if (f.body) this.endBody(f, f.tsLast);
     this.lists[f.list]?.remove(f);
     this.byStart.remove(f);
-    if (f.skey !== null) this.other.delete(f.skey);
-    else {
-      this.v4.delete(f);
-    }
+    this.index.delete(f);
+    if (this.last === f) this.last = null;
     this.live--;
     if (!f.fresh) this.emit(f, reason);
   }
 
   private emit(f: Flow, reason: CloseReason): void {
     const v4 = f.ipVersion === 4;
-    const srcBytes = v4 ? null : (f.origIp6 ?? new Uint8Array(16));
-    const dstBytes = v4 ? null : (f.respIp6 ?? new Uint8Array(16));
+    const srcBytes = v4 ? null : f.ip6Bytes(true);
+    const dstBytes = v4 ? null : f.ip6Bytes(false);
     const hasPorts = f.proto === 6 || f.proto === 17 || f.proto === 132 || f.proto === 1 || f.proto === 58;
-    const rec: FlowRecord = {
-      tsStart: f.tsStart,
-      tsEnd: f.tsLast,
-      srcIp: srcBytes ? ipv6ToString(srcBytes, 0) : ipv4Text(f.origIp4),
-      dstIp: dstBytes ? ipv6ToString(dstBytes, 0) : ipv4Text(f.respIp4),
-      srcPort: hasPorts ? f.origPort : null,
-      dstPort: hasPorts ? f.respPort : null,
-      proto: f.proto,
-      appProto: f.appProto,
-      bytesOut: f.bytesO,
-      bytesIn: f.bytesR,
-      packetsOut: f.pktsO,
-      packetsIn: f.pktsR,
-      payloadBytesOut: f.payO,
-      payloadBytesIn: f.payR,
-      tcpFlagsOut: f.flagsO,
-      tcpFlagsIn: f.flagsR,
-      connState: connState(f),
-      communityId: communityIdFor(f, srcBytes, dstBytes, this.seed),
-      srcMac: macOrNull(f.origMac),
-      dstMac: macOrNull(f.respMac),
-      vlan: f.vlan >= 0 ? f.vlan : null,
-      sni: f.sni,
-      httpHost: f.httpHost,
-      // A finished flow hands its list over; an active-timeout export copies it (the flow goes on).
-      dnsNames: f.dnsNames ? (reason === 'active' ? [...f.dnsNames] : f.dnsNames) : NO_NAMES,
-      closeReason: reason,
-    };
+    // Filled field by field in FlowRecord order: see FlowRecordObject for why not a literal.
+    const rec = new FlowRecordObject();
+    rec.tsStart = f.tsStart;
+    rec.tsEnd = f.tsLast;
+    rec.srcIp = srcBytes ? ipv6ToString(srcBytes, 0) : ipv4Text(f.origIp4);
+    rec.dstIp = dstBytes ? ipv6ToString(dstBytes, 0) : ipv4Text(f.respIp4);
+    rec.srcPort = hasPorts ? f.origPort : null;
+    rec.dstPort = hasPorts ? f.respPort : null;
+    rec.proto = f.proto;
+    rec.appProto = f.appProto;
+    rec.bytesOut = f.bytesO;
+    rec.bytesIn = f.bytesR;
+    rec.packetsOut = f.pktsO;
+    rec.packetsIn = f.pktsR;
+    rec.payloadBytesOut = f.payO;
+    rec.payloadBytesIn = f.payR;
+    rec.tcpFlagsOut = f.flagsO;
+    rec.tcpFlagsIn = f.flagsR;
+    rec.connState = connState(f);
+    rec.communityId = communityIdFor(f, srcBytes, dstBytes, this.seed);
+    rec.srcMac = macOrNull(f.origMac);
+    rec.dstMac = macOrNull(f.respMac);
+    rec.vlan = f.vlan >= 0 ? f.vlan : null;
+    rec.sni = f.sni;
+    rec.httpHost = f.httpHost;
+    // A finished flow hands its list over; an active-timeout export copies it (the flow goes on).
+    rec.dnsNames = f.dnsNames ? (reason === 'active' ? [...f.dnsNames] : f.dnsNames) : NO_NAMES;
+    rec.closeReason = reason;
     this.stats.flowsExported++;
     this.onFlow(rec);
     // Counters restart after an active-timeout export.
@@ -1004,9 +937,6 @@ export class FlowTable {
 function addName(names: string[], max: number, n: string): void {
   if (n && names.length < max && !names.includes(n)) names.push(n);
 }
-
-/** The dnsNames of every flow without names (shared, frozen: FlowRecord consumers only read it). */
-const NO_NAMES = Object.freeze([]) as unknown as string[];
 
 /** IPv6 flows pass their addresses; IPv4 flows (null) are hashed from the numbers without allocating. */
 function communityIdFor(f: Flow, src: Uint8Array | null, dst: Uint8Array | null, seed: number): string {

@@ -1,3 +1,4 @@
+import { FlowItem } from '../flows/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
 import { emitObservations, ObservationAggregator } from '../flows/observations.js';
 import { PayloadCache } from '../flows/payload-cache.js';
@@ -84,7 +85,7 @@ async function* decodeBatches(
     observations: obs,
     onFlow: (flow) => {
       stats.flows++;
-      items.push({ kind: 'flow', flow });
+      items.push(new FlowItem(flow));
     },
   });
   const reader = new CaptureReader({ source: opts.source });

@@ -1,3 +1,4 @@
+import { FlowItem } from '../flows/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
 import { emitObservations, ObservationAggregator } from '../flows/observations.js';
 import { PayloadCache } from '../flows/payload-cache.js';
@@ -25,7 +26,7 @@ export class PacketPipeline {
       observations: this.obs,
       onFlow: (flow) => {
         this.stats.flows++;
-        this.items.push({ kind: 'flow', flow });
+        this.items.push(new FlowItem(flow));
       },
     });
   }
