@@ -115,4 +115,22 @@ describe('communityIdV4', () => {
       { numRuns: 500 },
     );
   });
+
+  it('gives the same id from its memo as computed afresh, also when tuples evict each other', () => {
+    const bytes = (v: number) => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+    const tuples = Array.from(
+      { length: 20_000 },
+      (_, i) => [0x0a000000 + (i % 97), 0xc0a80001, 1024 + i] as const,
+    );
+    for (let round = 0; round < 2; round++)
+      for (const [s, d, sp] of tuples.slice(round * 5000, round * 5000 + 15_000))
+        for (const [proto, seed] of [
+          [17, 0],
+          [17, 1],
+          [6, 0],
+        ] as const)
+          expect(communityIdV4(s, d, proto, sp, 53, seed)).toBe(
+            communityId({ srcIp: bytes(s), dstIp: bytes(d), proto, srcPort: sp, dstPort: 53, seed }),
+          );
+  });
 });

@@ -113,6 +113,15 @@ const V4_PORTS = new Uint8Array(16);
 const V4_NO_PORTS = new Uint8Array(12);
 
 /**
+ * communityIdV4 results by their hash input: 5-tuples recur (NTP, mDNS, SSDP and other fixed-port services,
+ * a device reconnecting from the same port) and SHA-1 plus base64 cost far more than comparing four words.
+ * Direct-mapped, each entry verified word by word, so a hit is exact; bounded (V4_MEMO_SLOTS entries).
+ */
+const V4_MEMO_SLOTS = 16384;
+const v4MemoKeys = new Int32Array(V4_MEMO_SLOTS * 4);
+const v4MemoValues: (string | null)[] = new Array<string | null>(V4_MEMO_SLOTS).fill(null);
+
+/**
  * communityId for IPv4 addresses given as unsigned 32-bit numbers, without allocating the input (the flow
  * table's path): the same string communityId returns for their 4-byte forms.
  */
@@ -144,6 +153,27 @@ export function communityIdV4(
     [saddr, daddr] = [daddr, saddr];
     [sport, dport] = [dport, sport];
   }
+  // The hash input as four words: the memo key.
+  const w0 = saddr | 0;
+  const w1 = daddr | 0;
+  const w2 = ((seed & 0xffff) << 16) | ((proto & 0xff) << 8) | (hasPorts ? 1 : 0);
+  const w3 = hasPorts ? ((sport & 0xffff) << 16) | (dport & 0xffff) : 0;
+  let h = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ w2, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15) ^ w3, 0x2c1b3c6d);
+  const slot = (h ^ (h >>> 16)) & (V4_MEMO_SLOTS - 1);
+  const k = slot * 4;
+  const known = v4MemoValues[slot];
+  if (
+    known !== null &&
+    known !== undefined &&
+    v4MemoKeys[k] === w0 &&
+    v4MemoKeys[k + 1] === w1 &&
+    v4MemoKeys[k + 2] === w2 &&
+    v4MemoKeys[k + 3] === w3
+  )
+    return known;
   const buf = hasPorts ? V4_PORTS : V4_NO_PORTS;
   buf[0] = (seed >> 8) & 0xff;
   buf[1] = seed & 0xff;
@@ -163,7 +193,13 @@ export function communityIdV4(
     buf[14] = (dport >> 8) & 0xff;
     buf[15] = dport & 0xff;
   }
-  return `1:${hash('sha1', buf, 'base64')}`;
+  const id = `1:${hash('sha1', buf, 'base64')}`;
+  v4MemoKeys[k] = w0;
+  v4MemoKeys[k + 1] = w1;
+  v4MemoKeys[k + 2] = w2;
+  v4MemoKeys[k + 3] = w3;
+  v4MemoValues[slot] = id;
+  return id;
 }
 
 /** Parses dotted-quad or IPv6 text into bytes (for callers holding strings; tests). */
