@@ -106,23 +106,33 @@ export function tlsHandshakeBytesNeeded(
   return 5 + hsLen + 4 + 5 * Math.ceil((hsLen + 4) / Math.max(1, recLen));
 }
 
+/**
+ * A list of 16-bit values. The array is allocated at its final size: growing it value by value copied a
+ * ClientHello's ~100 cipher suites several times over, most of the decode's garbage.
+ */
 function u16List(c: Cursor, lenBytes: 1 | 2, what: string): number[] {
   const len = lenBytes === 1 ? c.u8() : c.u16();
   if (len % 2) throw new DecodeError('malformed', D, `${what} length ${len} is odd`, c.pos);
-  const sub = c.sub(len);
-  const out: number[] = [];
-  while (sub.remaining > 0) {
-    if (out.length >= TLS_MAX_LIST) throw new DecodeError('limit', D, `too many ${what}`, sub.pos);
-    out.push(sub.u16());
-  }
+  const start = c.pos;
+  c.skip(len);
+  const n = len >> 1;
+  // Reported at the first value beyond the cap, as a value-by-value read would.
+  if (n > TLS_MAX_LIST) throw new DecodeError('limit', D, `too many ${what}`, start + 2 * TLS_MAX_LIST);
+  const b = c.bytes;
+  const out = new Array<number>(n);
+  for (let i = 0, p = start; i < n; i++, p += 2) out[i] = ((b[p] ?? 0) << 8) | (b[p + 1] ?? 0);
   return out;
 }
 
 function u8List(c: Cursor, what: string): number[] {
   const len = c.u8();
-  const v = c.bytesView(len);
-  if (v.length > TLS_MAX_LIST) throw new DecodeError('limit', D, `too many ${what}`, c.pos);
-  return Array.from(v);
+  const start = c.pos;
+  c.skip(len);
+  if (len > TLS_MAX_LIST) throw new DecodeError('limit', D, `too many ${what}`, c.pos);
+  const b = c.bytes;
+  const out = new Array<number>(len);
+  for (let i = 0; i < len; i++) out[i] = b[start + i] ?? 0;
+  return out;
 }
 
 function alpnList(c: Cursor): string[] {
