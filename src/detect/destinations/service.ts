@@ -513,17 +513,7 @@ async function saveProfiles(
   }
 }
 
-async function upsertLearned(
-  db: Db,
-  rows: readonly {
-    id: number;
-    kind: DestinationKind;
-    value: string;
-    n: number;
-    first: number;
-    last: number;
-  }[],
-): Promise<void> {
+async function upsertLearned(db: Db, rows: readonly LearnedRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     const c = rows.slice(i, i + 5000);
     await db.execute(sql`
@@ -542,10 +532,7 @@ async function upsertLearned(
 }
 
 /** Counts traffic to known destinations after learning (entries a user deleted meanwhile are not revived). */
-async function countUsage(
-  db: Db,
-  rows: readonly { id: number; kind: DestinationKind; value: string; n: number; last: number }[],
-): Promise<void> {
+async function countUsage(db: Db, rows: readonly UsedRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 5000) {
     const c = rows.slice(i, i + 5000);
     await db.execute(sql`
