@@ -249,7 +249,8 @@ describe.skipIf(!hasChromium)('dashboard end to end (Chromium)', () => {
     await w.page.getByRole('button', { name: 'Revoke key lab-sensor' }).click();
     await w.page.getByRole('button', { name: 'Yes, revoke' }).click();
     await w.page.getByText('Key lab-sensor revoked.').waitFor();
-    expect(await w.page.getByText('revoked', { exact: true }).count()).toBe(1);
+    // The notice can show before the list has reloaded: wait for the row's new status.
+    await expect.poll(() => w.page.getByText('revoked', { exact: true }).count()).toBe(1);
     expect(w.errors).toEqual([]);
 
     await w.page.getByRole('button', { name: 'Log out' }).click();
