@@ -1,4 +1,4 @@
-import { parseIp } from '../wire/addr.js';
+import { parseIp, parseIp4 } from '../wire/addr.js';
 
 /**
  * Both answers by address text: ingest asks them several times per flow (writer, detectors, destination
@@ -12,8 +12,8 @@ const MAX_CLASSES = 65_536;
 
 function classOf(ip: string): number {
   // A plain dotted quad is classified faster than a memo of every internet peer can be looked up.
-  const v4 = plainIp4(ip);
-  if (v4 >= 0) return ip4Class(v4);
+  const v4 = parseIp4(ip);
+  if (v4 !== null) return ip4Class(v4);
   let c = classes.get(ip);
   if (c === undefined) {
     c = classify(ip);
@@ -23,39 +23,9 @@ function classOf(ip: string): number {
   return c;
 }
 
-/**
- * Dotted IPv4 text in its plain form (four decimal octets ≤ 255 without leading zeros, nothing around)
- * → its number, else -1 (then parseIp decides). A flow exporter's traffic to the whole internet misses the
- * memo on most peers: this reads them without a regex or an object.
- */
-export function plainIp4(s: string): number {
-  const len = s.length;
-  if (len < 7 || len > 15) return -1;
-  let n = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < len; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch === 0x2e) {
-      if (digits === 0 || dots === 3) return -1;
-      n = n * 256 + octet;
-      dots++;
-      octet = 0;
-      digits = 0;
-    } else if (ch >= 0x30 && ch <= 0x39) {
-      if (digits === 1 && octet === 0) return -1; // leading zero
-      octet = octet * 10 + (ch - 0x30);
-      if (++digits > 3 || octet > 255) return -1;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return n * 256 + octet;
-}
-
 const ip4Class = (ip4: number): number => (localIp4(ip4) ? LOCAL : 0) | (specialIp4(ip4) ? SPECIAL : 0);
 
-/** IPv6 and IPv4 text in other forms (spaces around). */
+/** IPv6, and IPv4 with spaces around. */
 function classify(ip: string): number {
   const p = parseIp(ip);
   if (!p) return SPECIAL; // not an address: never a device, never a peer

@@ -16,11 +16,11 @@
  * Host) is judged by the name, so a cloud service moving between addresses does not alert; one without a
  * name is judged by its endpoint. Multicast, broadcast and LAN peers only teach protocols.
  */
-import { isLocalIp, isPublicIp, isSpecialIp, plainIp4 } from '../../devices/ip.js';
+import { isLocalIp, isPublicIp, isSpecialIp } from '../../devices/ip.js';
 import { isMulticastMac } from '../../devices/mac.js';
 import { registeredDomain } from '../../devices/tokens.js';
 import type { IngestFlow } from '../../sources/types.js';
-import { ip6ToString, parseIp } from '../../wire/addr.js';
+import { ip6ToString, parseIp, parseIp4 } from '../../wire/addr.js';
 
 export type DestinationKind = 'domain' | 'endpoint' | 'protocol';
 /** Names under one registered domain from which the whole registered domain is allowed. */
@@ -59,7 +59,7 @@ export function normaliseDomain(name: string): string | null {
 }
 
 function hostText(ip: string): string | null {
-  if (plainIp4(ip) >= 0) return ip; // the common case, without a regex
+  if (parseIp4(ip) !== null) return ip; // the common case: no trimming, no IPv6 parse
   const p = parseIp(ip);
   if (!p) return null;
   return p.version === 4 ? ip.trim() : `[${ip6ToString(p.bytes)}]`;
