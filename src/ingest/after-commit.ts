@@ -47,6 +47,27 @@ export async function analyseAfterCommit(deps: Deps, items: readonly SourceItem[
   await updateDestinationProfiles(deps, items, { sourceId: ctx.sourceId, log: ctx.log });
 }
 
+/**
+ * Step 2 of consecutive batches, each beside the caller's next write: add() queues a batch's analysis
+ * after the ones before it and resolves once the previous one is done, so batches are analysed in order
+ * and at most one runs while the caller writes. A run must not reject (the caller logs or records its
+ * failure).
+ */
+export class AnalysisQueue {
+  private last: Promise<void> = Promise.resolve();
+
+  async add(run: () => Promise<void>): Promise<void> {
+    const previous = this.last;
+    this.last = previous.then(run);
+    await previous;
+  }
+
+  /** Resolves once every queued analysis is done. */
+  settled(): Promise<void> {
+    return this.last;
+  }
+}
+
 /** Both steps, one after the other; returns the devices that are really new. */
 export async function afterCommit(
   deps: Deps,

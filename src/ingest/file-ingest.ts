@@ -7,7 +7,7 @@ import type { Bus } from '../bus/types.js';
 import type { SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
-import { analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
+import { AnalysisQueue, analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
 import { fileBatches, isGzip, type FileDecodeOptions } from './file-batches.js';
 import { IngestInputError } from './input-error.js';
 import { readAhead } from './read-ahead.js';
@@ -148,7 +148,7 @@ export async function ingestFile(
     batchItems: opts.batchItems ?? 10_000,
   };
   const writer = new IngestWriter(deps.store);
-  let analysis: Promise<void> = Promise.resolve();
+  const analyses = new AnalysisQueue();
   let analysisFailure: unknown = null;
   let flowIdx = 0;
   let obsIdx = 0;
@@ -191,13 +191,11 @@ export async function ingestFile(
       // The batch is analysed (detectors, destination profiles) while the next one is decoded and written:
       // this thread's analysis beside the database's work on the other core. In order, at most one
       // beside a write; a failure fails the ingest when it is next awaited (here or at the end).
-      const previous = analysis;
-      analysis = previous
-        .then(() => analyseAfterCommit(deps, keep, { sourceId }))
-        .catch((e: unknown) => {
+      await analyses.add(() =>
+        analyseAfterCommit(deps, keep, { sourceId }).catch((e: unknown) => {
           analysisFailure ??= e;
-        });
-      await previous;
+        }),
+      );
       if (analysisFailure !== null) throw analysisFailure;
       opts.afterCommit?.(flowIdx);
       opts.onProgress?.({
@@ -208,10 +206,10 @@ export async function ingestFile(
         flows: flowIdx,
       });
     }
-    await analysis;
+    await analyses.settled();
     if (analysisFailure !== null) throw analysisFailure;
   } catch (e) {
-    await analysis; // never rejects; let it finish before the source is marked
+    await analyses.settled(); // let the analysis under way finish before the source is marked
     const message = e instanceof Error ? e.message : String(e);
     await deps.store.db
       .update(sources)

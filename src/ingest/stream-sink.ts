@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import type { SourceItem } from '../sources/types.js';
-import { analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
+import { AnalysisQueue, analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
 import { IngestWriter, type WriteResult } from './writer.js';
 
 /**
@@ -43,8 +43,8 @@ export class StreamSink {
   /** The next periodic flush (every flushMs, as long as something waits). */
   private nextPeriodic: number;
   private flushing: Promise<void> | null = null;
-  /** The analysis of the last committed batch (never rejects). */
-  private analysing: Promise<void> = Promise.resolve();
+  /** Analyses of committed batches (their runs never reject). */
+  private readonly analyses = new AnalysisQueue();
   private readonly timer: NodeJS.Timeout;
   private readonly writer: IngestWriter;
   private readonly flushMs: number;
@@ -147,9 +147,7 @@ export class StreamSink {
           // The analysis (detectors, destination profiles) runs while the next batch is written: the
           // database works on one on its core while this thread works on the other. Batches are analysed
           // in order, and at most one beside a write (this flush ends once the previous one is done).
-          const previous = this.analysing;
-          this.analysing = previous.then(() => this.analyse(items));
-          await previous;
+          await this.analyses.add(() => this.analyse(items));
         }
       } finally {
         this.flushing = null;
@@ -242,7 +240,7 @@ export class StreamSink {
     clearInterval(this.timer);
     const end = Date.now() + timeoutMs;
     await this.flushing;
-    await this.analysing;
+    await this.analyses.settled();
     const before = this.batches;
     while ((this.count > 0 || this.flushing) && Date.now() < end) {
       this.retryAt = 0;
@@ -250,12 +248,12 @@ export class StreamSink {
       if (this.count > 0) await new Promise((r) => setTimeout(r, 200));
     }
     if (this.batches === before && this.count === 0) await this.write([]);
-    await this.analysing;
+    await this.analyses.settled();
   }
 
   /** Resolves once every committed batch has been analysed (tests, shutdown). */
   async settled(): Promise<void> {
     await this.flushing;
-    await this.analysing;
+    await this.analyses.settled();
   }
 }
