@@ -2,16 +2,25 @@ import { describe, expect, it } from 'vitest';
 import {
   destinationsOf,
   endpointValue,
-  entriesOf,
+  eachEntry,
   judge,
   normaliseDomain,
   normaliseEntry,
   parseEndpoint,
   ProfileMatcher,
+  type DestinationKind,
+  type FlowDestinations,
 } from './profile.js';
 import { ingestFlow } from '../../test-support/flows.js';
 
 const flow = ingestFlow;
+
+/** What eachEntry hands out, as a list. */
+function entriesOf(d: FlowDestinations): { kind: DestinationKind; value: string }[] {
+  const out: { kind: DestinationKind; value: string }[] = [];
+  eachEntry(d, (kind, value) => out.push({ kind, value }));
+  return out;
+}
 
 describe('destination values', () => {
   it('normalises DNS names and drops link-local and reverse names', () => {

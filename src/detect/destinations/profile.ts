@@ -324,13 +324,6 @@ export function eachEntry(
   if (d.protocol) fn('protocol', d.protocol, false);
 }
 
-/** The entries a flow teaches a profile during learning, as a list. */
-export function entriesOf(d: FlowDestinations): { kind: DestinationKind; value: string }[] {
-  const out: { kind: DestinationKind; value: string }[] = [];
-  eachEntry(d, (kind, value) => out.push({ kind, value }));
-  return out;
-}
-
 export interface Violation {
   kind: DestinationKind;
   value: string;
