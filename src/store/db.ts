@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -10,6 +10,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { PgliteThreadClient } from './pglite-client.js';
 import { StoreLockedError } from './errors.js';
 
 export { StoreLockedError } from './errors.js';
@@ -173,16 +174,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * drizzle's PGlite driver takes a PGlite instance and calls only its query and transaction, which the
+ * database thread's client provides with PGlite's own signatures and behaviour.
+ */
+const asPglite = (c: PgliteThreadClient): PGlite => c as unknown as PGlite;
+
 class PgliteStore implements Store {
   readonly engine = 'pglite' as const;
   readonly db: Db;
   readonly readDb: Db;
   private constructor(
-    private readonly client: PGlite,
+    private readonly client: PgliteThreadClient,
     private readonly release: () => void,
     readonly schemaName: string,
   ) {
-    this.db = drizzlePglite(client, { schema }) as unknown as Db;
+    this.db = drizzlePglite(asPglite(client), { schema }) as unknown as Db;
     this.readDb = this.db;
   }
 
@@ -191,17 +198,8 @@ class PgliteStore implements Store {
     const inMemory = dir.startsWith('memory://');
     const release = inMemory ? () => undefined : acquireDirLock(resolve(dir));
     try {
-      const client = await PGlite.create(inMemory ? dir : resolve(dir), {
-        // int8 as a JS number, as the pg pool is set up: both engines return the same shapes.
-        parsers: { [INT8_OID]: (v: string) => Number(v) },
-      });
-      const schemaName = opts.schema ?? 'public';
-      if (opts.schema) {
-        await client.exec(
-          `CREATE SCHEMA IF NOT EXISTS "${opts.schema}"; SET search_path TO "${opts.schema}", public;`,
-        );
-      }
-      return new PgliteStore(client, release, schemaName);
+      const client = await PgliteThreadClient.open(inMemory ? dir : resolve(dir), opts.schema ?? null);
+      return new PgliteStore(client, release, opts.schema ?? 'public');
     } catch (e) {
       release();
       throw e;
@@ -213,11 +211,11 @@ class PgliteStore implements Store {
   }
 
   async dumpDataDir(): Promise<Blob> {
-    return this.client.dumpDataDir('gzip');
+    return this.client.dumpDataDir();
   }
 
   async migrate(): Promise<void> {
-    await migratePglite(drizzlePglite(this.client, { schema }), {
+    await migratePglite(drizzlePglite(asPglite(this.client), { schema }), {
       migrationsFolder: migrationsFolder(),
       migrationsSchema: this.schemaName === 'public' ? 'drizzle' : this.schemaName,
     });
