@@ -8,9 +8,9 @@ import type { SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
 import { AnalysisQueue, analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
-import { fileBatches, isGzip, type FileDecodeOptions } from './file-batches.js';
+import { fileBatches, isGzip, type FileBatch, type FileDecodeOptions } from './file-batches.js';
 import { IngestInputError } from './input-error.js';
-import { readAhead } from './read-ahead.js';
+import { ReadAheadNow } from './read-ahead.js';
 import { workerBatches } from './worker-batches.js';
 import { IngestWriter } from './writer.js';
 
@@ -110,11 +110,29 @@ export function sniffFormat(first: Uint8Array): FileFormat | null {
   return null;
 }
 
-export async function ingestFile(
-  deps: { store: Store; bus: Bus },
+/** A file ready to ingest: its format known and, for a capture, its first batch already being decoded. */
+export type OpenedFile = {
+  /** As the user named it. */
+  path: string;
+  /** Absolute. */
+  file: string;
+  size: number;
+  mtimeMs: number;
+} & (
+  | { format: 'zeek' | 'eve'; batches: null }
+  /** A capture's batches, decoding from the moment the file was opened. */
+  | { format: 'pcap' | 'pcapng'; batches: ReadAheadNow<FileBatch> }
+);
+
+/**
+ * Checks a file and detects its format; a capture starts decoding at once, so its first batch is under way
+ * while the caller opens the database (`iotsec ingest` opens its first file before its services). Pass the
+ * result to ingestOpened, or close its batches.
+ */
+export async function openFile(
   path: string,
-  opts: FileIngestOptions = {},
-): Promise<FileIngestSummary> {
+  opts: Pick<FileIngestOptions, 'format' | 'batchItems' | 'maxInflatedBytes' | 'decodeInWorker'> = {},
+): Promise<OpenedFile> {
   const file = resolve(path);
   const st = await stat(file).catch(() => {
     throw new IngestInputError(path, 'no such file');
@@ -125,21 +143,8 @@ export async function ingestFile(
   const format = opts.format && opts.format !== 'auto' ? opts.format : detected;
   if (!format)
     throw new IngestInputError(path, 'not a pcap, pcapng, Zeek log or Suricata EVE file (unknown content)');
-  if (format === 'zeek' || format === 'eve') {
-    const { ingestLogFile } = await import('./log-ingest.js');
-    return ingestLogFile(deps, file, format, st, opts);
-  }
-
-  const { sourceId, checkpoint, resumed, skipped } = await claimFileSource(
-    deps.store,
-    file,
-    format,
-    st,
-    opts.force,
-  );
-  const summary = emptySummary(path, format, sourceId, resumed, skipped);
-  if (skipped) return summary;
-
+  const opened = { path, file, size: st.size, mtimeMs: st.mtimeMs };
+  if (format === 'zeek' || format === 'eve') return { ...opened, format, batches: null };
   const decode: FileDecodeOptions = {
     file,
     name: path,
@@ -147,6 +152,61 @@ export async function ingestFile(
     maxInflatedBytes: opts.maxInflatedBytes,
     batchItems: opts.batchItems ?? 10_000,
   };
+  // In this thread the next batch is decoded while the database commits this one (readAhead); the decode
+  // worker runs ahead by itself.
+  const batches =
+    (opts.decodeInWorker ?? availableParallelism() >= 4) ? workerBatches(decode) : fileBatches(decode);
+  return { ...opened, format, batches: new ReadAheadNow(batches) };
+}
+
+export async function ingestFile(
+  deps: { store: Store; bus: Bus },
+  path: string,
+  opts: FileIngestOptions = {},
+): Promise<FileIngestSummary> {
+  return ingestOpened(deps, await openFile(path, opts), opts);
+}
+
+/** Ingests a file opened by openFile (its batches are consumed or closed, whatever happens). */
+export async function ingestOpened(
+  deps: { store: Store; bus: Bus },
+  opened: OpenedFile,
+  opts: FileIngestOptions = {},
+): Promise<FileIngestSummary> {
+  const { path, file } = opened;
+  const st = { size: opened.size, mtimeMs: opened.mtimeMs };
+  if (opened.batches === null) {
+    const { ingestLogFile } = await import('./log-ingest.js');
+    return ingestLogFile(deps, file, opened.format, st, opts);
+  }
+  const { format, batches } = opened;
+  let iterated = false;
+  try {
+    const { sourceId, checkpoint, resumed, skipped } = await claimFileSource(
+      deps.store,
+      file,
+      format,
+      st,
+      opts.force,
+    );
+    const summary = emptySummary(path, format, sourceId, resumed, skipped);
+    if (skipped) return summary;
+    iterated = true;
+    return await ingestBatches(deps, batches, summary, checkpoint, st.size, opts);
+  } finally {
+    if (!iterated) await batches.close();
+  }
+}
+
+async function ingestBatches(
+  deps: { store: Store; bus: Bus },
+  batches: AsyncIterable<FileBatch>,
+  summary: FileIngestSummary,
+  checkpoint: FileCheckpoint,
+  totalBytes: number,
+  opts: FileIngestOptions,
+): Promise<FileIngestSummary> {
+  const { file: path, source_id: sourceId } = summary;
   const writer = new IngestWriter(deps.store);
   const analyses = new AnalysisQueue();
   let analysisFailure: unknown = null;
@@ -155,11 +215,7 @@ export async function ingestFile(
   const skipFlows = checkpoint.flows_committed;
   const skipObs = checkpoint.observations_committed;
   try {
-    // In this thread the next batch is decoded while the database commits this one (readAhead); the
-    // decode worker runs ahead by itself.
-    for await (const { batch, bytesRead } of (opts.decodeInWorker ?? availableParallelism() >= 4)
-      ? workerBatches(decode)
-      : readAhead(fileBatches(decode))) {
+    for await (const { batch, bytesRead } of batches) {
       const keep: SourceItem[] = [];
       for (const it of batch.items) {
         if (it.kind === 'flow') {
@@ -201,7 +257,7 @@ export async function ingestFile(
       opts.onProgress?.({
         file: path,
         bytesRead,
-        totalBytes: st.size,
+        totalBytes,
         packets: summary.packets,
         flows: flowIdx,
       });

@@ -1,4 +1,4 @@
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { eq } from 'drizzle-orm';
 import { createGunzip } from 'node:zlib';
@@ -26,7 +26,7 @@ export async function ingestLogFile(
   deps: { store: Store; bus: Bus },
   file: string,
   format: 'zeek' | 'eve',
-  st: Stats,
+  st: { size: number; mtimeMs: number },
   opts: FileIngestOptions,
 ): Promise<FileIngestSummary> {
   const { sourceId, checkpoint, resumed, skipped } = await claimFileSource(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAhead } from './read-ahead.js';
+import { readAhead, ReadAheadNow } from './read-ahead.js';
 
 /** A source that logs when it starts and finishes producing each item. */
 function logged(n: number, log: string[], failAt = -1) {
@@ -67,5 +67,33 @@ describe('readAhead', () => {
       process.off('unhandledRejection', onUnhandled);
     }
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('ReadAheadNow', () => {
+  it('starts on the first item before it is iterated, then yields them all in order', async () => {
+    const log: string[] = [];
+    const ahead = new ReadAheadNow(logged(3, log));
+    await new Promise((r) => setTimeout(r, 20)); // the caller opens its database meanwhile
+    expect(log[0]).toBe('make 0');
+    const got: number[] = [];
+    for await (const v of ahead) got.push(v);
+    expect(got).toEqual([0, 1, 2]);
+    expect(log).toContain('closed');
+  });
+
+  it('closes the source when it is not iterated after all, and keeps an early failure for the iteration', async () => {
+    const log: string[] = [];
+    await new ReadAheadNow(logged(10, log)).close();
+    expect(log).toContain('closed');
+    expect(log.filter((l) => l.startsWith('make')).length).toBeLessThanOrEqual(2);
+
+    const failing = new ReadAheadNow(logged(3, [], 0));
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(
+      (async () => {
+        for await (const _ of failing) void _;
+      })(),
+    ).rejects.toThrow('bad 0');
   });
 });

@@ -33,3 +33,38 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
     }
   }
 }
+
+/**
+ * readAhead begun at once: the source starts on its first item before anyone asks (an ingest decodes its
+ * first batch while the database opens and migrates). Iterate it once; when it is not going to be iterated
+ * after all, close() it, which lets the item in production settle and closes the source.
+ */
+export class ReadAheadNow<T> implements AsyncIterable<T> {
+  private readonly it: AsyncGenerator<T>;
+  private first: Promise<IteratorResult<T>> | null;
+
+  constructor(source: AsyncIterable<T>) {
+    this.it = readAhead(source);
+    this.first = this.it.next();
+    // Raised when iterated; until then a failure must not count as an unhandled rejection.
+    this.first.catch(() => undefined);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    const first = this.first;
+    if (first === null) throw new Error('ReadAheadNow is iterated once');
+    this.first = null;
+    try {
+      for (let r = await first; !r.done; r = await this.it.next()) yield r.value;
+    } finally {
+      await this.it.return(undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const first = this.first;
+    this.first = null;
+    await first?.catch(() => undefined);
+    await this.it.return(undefined);
+  }
+}

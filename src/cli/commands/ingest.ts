@@ -2,9 +2,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   IngestInputError,
-  ingestFile,
+  ingestOpened,
+  openFile,
   type FileFormat,
   type FileIngestSummary,
+  type OpenedFile,
 } from '../../ingest/file-ingest.js';
 import { help, parse, type Command } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -77,32 +79,42 @@ Options:
       throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
     const files = await expand(positionals);
     const tty = process.stderr.isTTY && !values.json;
+    const decode = { format: format as FileFormat | 'auto' };
+    // The first file starts decoding now, while the database opens (and migrates) beside it.
+    const firstOpened: Promise<OpenedFile> | null = files[0] ? openFile(files[0], decode) : null;
+    firstOpened?.catch(() => undefined); // raised below, in its turn
     let failed = false;
-    await withServices(async (services) => {
-      for (const file of files) {
-        try {
-          const s = await ingestFile(services, file, {
-            format: format as FileFormat | 'auto',
-            force: values.force ?? false,
-            onProgress: tty
-              ? (p) => process.stderr.write(bar(p.file, p.bytesRead, p.totalBytes, p.packets, p.flows))
-              : undefined,
-          });
-          if (tty) process.stderr.write('\n');
-          process.stdout.write(values.json ? `${JSON.stringify(s)}\n` : `${human(s)}\n`);
-          if (s.error) failed = true;
-        } catch (e) {
-          if (tty) process.stderr.write('\n');
-          if (!(e instanceof IngestInputError)) throw e;
-          failed = true;
-          process.stderr.write(`iotsec ingest: ${e.message}\n`);
-          if (values.json)
-            process.stdout.write(
-              `${JSON.stringify({ file, error: { message: e.message, offset: e.offset } })}\n`,
-            );
+    try {
+      await withServices(async (services) => {
+        for (const [i, file] of files.entries()) {
+          try {
+            const opened = i === 0 && firstOpened ? await firstOpened : await openFile(file, decode);
+            const s = await ingestOpened(services, opened, {
+              force: values.force ?? false,
+              onProgress: tty
+                ? (p) => process.stderr.write(bar(p.file, p.bytesRead, p.totalBytes, p.packets, p.flows))
+                : undefined,
+            });
+            if (tty) process.stderr.write('\n');
+            process.stdout.write(values.json ? `${JSON.stringify(s)}\n` : `${human(s)}\n`);
+            if (s.error) failed = true;
+          } catch (e) {
+            if (tty) process.stderr.write('\n');
+            if (!(e instanceof IngestInputError)) throw e;
+            failed = true;
+            process.stderr.write(`iotsec ingest: ${e.message}\n`);
+            if (values.json)
+              process.stdout.write(
+                `${JSON.stringify({ file, error: { message: e.message, offset: e.offset } })}\n`,
+              );
+          }
         }
-      }
-    });
+      });
+    } catch (e) {
+      // The services did not open: stop the first file's decoding.
+      await (await firstOpened?.catch(() => null))?.batches?.close();
+      throw e;
+    }
     return failed ? 1 : 0;
   },
 };
