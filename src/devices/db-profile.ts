@@ -55,33 +55,46 @@ export async function loadProfiles(
     set.add(a.ip);
     addrOf.set(Number(a.device_id), set);
   }
+  // Each device's most recent flows, all devices in one statement (one plan, one round trip).
+  const rows = await queryRows<{
+    device_id: number;
+    src_ip: string;
+    dst_ip: string;
+    src_port: number | null;
+    dst_port: number | null;
+    proto: number;
+    app_proto: string | null;
+    bytes_out: number;
+    bytes_in: number;
+    packets_out: number;
+    packets_in: number;
+    tcp_flags_out: number;
+    tcp_flags_in: number;
+    conn_state: string | null;
+    src_mac: string | null;
+  }>(
+    db,
+    sql`SELECT d.id::int8 AS device_id, t.* FROM unnest(${sql.param(ids)}::int8[]) WITH ORDINALITY AS d(id, ord)
+        CROSS JOIN LATERAL (
+          SELECT host(src_ip) AS src_ip, host(dst_ip) AS dst_ip, src_port, dst_port, proto, app_proto,
+            bytes_out::int8 AS bytes_out, bytes_in::int8 AS bytes_in, packets_out::int8 AS packets_out,
+            packets_in::int8 AS packets_in, tcp_flags_out, tcp_flags_in, conn_state, src_mac, ts_start
+          FROM network_traffic WHERE device_id = d.id OR peer_device_id = d.id
+          ORDER BY ts_start DESC LIMIT ${PROFILE_FLOWS}) t
+        ORDER BY d.ord, t.ts_start DESC`,
+  );
+  const flowsOf = new Map<number, typeof rows>();
+  for (const r of rows) {
+    const id = Number(r.device_id);
+    let list = flowsOf.get(id);
+    if (!list) flowsOf.set(id, (list = []));
+    list.push(r);
+  }
   for (const d of devices) {
     const p = out.get(d.id) as DeviceProfile;
     const mine = addrOf.get(d.id) ?? new Set<string>();
     if (d.primary_ip) mine.add(d.primary_ip);
-    const flows = await queryRows<{
-      src_ip: string;
-      dst_ip: string;
-      src_port: number | null;
-      dst_port: number | null;
-      proto: number;
-      app_proto: string | null;
-      bytes_out: number;
-      bytes_in: number;
-      packets_out: number;
-      packets_in: number;
-      tcp_flags_out: number;
-      tcp_flags_in: number;
-      conn_state: string | null;
-      src_mac: string | null;
-    }>(
-      db,
-      sql`SELECT host(src_ip) AS src_ip, host(dst_ip) AS dst_ip, src_port, dst_port, proto, app_proto,
-            bytes_out::int8 AS bytes_out, bytes_in::int8 AS bytes_in, packets_out::int8 AS packets_out,
-            packets_in::int8 AS packets_in, tcp_flags_out, tcp_flags_in, conn_state, src_mac
-          FROM network_traffic WHERE device_id = ${d.id} OR peer_device_id = ${d.id}
-          ORDER BY ts_start DESC LIMIT ${PROFILE_FLOWS}`,
-    );
+    const flows = flowsOf.get(d.id) ?? [];
     for (const f of flows) {
       const isSrc = d.mac && f.src_mac ? f.src_mac === d.mac : mine.has(f.src_ip);
       const srcPort = f.src_port === null ? null : Number(f.src_port);
