@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db, type Tx } from '../store/db.js';
+import type { FlowRow } from '../store/traffic.js';
 import { isLocalIp } from './ip.js';
 import { vendorOf } from './mac.js';
 import {
@@ -56,23 +57,24 @@ export async function loadProfiles(
     addrOf.set(Number(a.device_id), set);
   }
   // Each device's most recent flows, all devices in one statement (one plan, one round trip).
-  const rows = await queryRows<{
-    device_id: number;
-    src_ip: string;
-    dst_ip: string;
-    src_port: number | null;
-    dst_port: number | null;
-    proto: number;
-    app_proto: string | null;
-    bytes_out: number;
-    bytes_in: number;
-    packets_out: number;
-    packets_in: number;
-    tcp_flags_out: number;
-    tcp_flags_in: number;
-    conn_state: string | null;
-    src_mac: string | null;
-  }>(
+  type ProfileFlowRow = { device_id: number } & Pick<
+    FlowRow,
+    | 'src_ip'
+    | 'dst_ip'
+    | 'src_port'
+    | 'dst_port'
+    | 'proto'
+    | 'app_proto'
+    | 'bytes_out'
+    | 'bytes_in'
+    | 'packets_out'
+    | 'packets_in'
+    | 'tcp_flags_out'
+    | 'tcp_flags_in'
+    | 'conn_state'
+    | 'src_mac'
+  >;
+  const rows = await queryRows<ProfileFlowRow>(
     db,
     sql`SELECT d.id::int8 AS device_id, t.* FROM unnest(${sql.param(ids)}::int8[]) WITH ORDINALITY AS d(id, ord)
         CROSS JOIN LATERAL (
