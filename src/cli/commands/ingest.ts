@@ -111,7 +111,7 @@ Options:
         }
       });
     } catch (e) {
-      // The services did not open: stop the first file's decoding.
+      // The services did not open (or the loop failed): the first file's decoding stops, if it has not.
       await (await firstOpened?.catch(() => null))?.batches?.close();
       throw e;
     }
