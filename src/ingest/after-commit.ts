@@ -6,11 +6,13 @@ import { afterIngestBatch } from '../devices/service.js';
 import type { SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from 'pino';
+import { trafficTicker } from './traffic-tick.js';
 import type { NewDevice, WriteResult } from './writer.js';
 
 /**
  * What follows every committed batch, whatever the source (file, log, live), in two steps:
- * 1. `identifyAfterCommit`: device identity and identification (randomized MACs merged, signals, type),
+ * 1. `identifyAfterCommit`: the batch's flows are counted for the source's next `traffic_tick`
+ *    (./traffic-tick.ts), then device identity and identification (randomized MACs merged, signals, type),
  *    then `new_device` events for the devices that are really new. It updates device rows, so it runs
  *    before the next batch is written (the writer updates the same rows).
  * 2. `analyseAfterCommit`: the detectors, then the devices' learned destination profiles
@@ -26,7 +28,9 @@ export async function identifyAfterCommit(
   deps: Deps,
   items: readonly SourceItem[],
   res: Pick<WriteResult, 'newDevices'>,
+  ctx: Pick<Ctx, 'sourceId'>,
 ): Promise<NewDevice[]> {
+  trafficTicker(deps.bus).add(ctx.sourceId, items);
   const fresh = await afterIngestBatch(deps, items, res);
   for (const d of fresh) {
     await deps.bus.publish(
@@ -75,7 +79,7 @@ export async function afterCommit(
   res: Pick<WriteResult, 'newDevices'>,
   ctx: Ctx,
 ): Promise<NewDevice[]> {
-  const fresh = await identifyAfterCommit(deps, items, res);
+  const fresh = await identifyAfterCommit(deps, items, res, ctx);
   await analyseAfterCommit(deps, items, ctx);
   return fresh;
 }

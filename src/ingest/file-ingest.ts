@@ -12,6 +12,7 @@ import { fileBatches, isGzip, type FileBatch, type FileDecodeOptions } from './f
 import { IngestInputError } from './input-error.js';
 import { ReadAheadNow } from './read-ahead.js';
 import { workerBatches } from './worker-batches.js';
+import { trafficTicker } from './traffic-tick.js';
 import { IngestWriter } from './writer.js';
 
 export { IngestInputError } from './input-error.js';
@@ -243,7 +244,7 @@ async function ingestBatches(
       });
       summary.flows += res.flows;
       summary.observations += res.observations;
-      summary.new_devices += (await identifyAfterCommit(deps, keep, res)).length;
+      summary.new_devices += (await identifyAfterCommit(deps, keep, res, { sourceId })).length;
       // The batch is analysed (detectors, destination profiles) while the next one is decoded and written:
       // this thread's analysis beside the database's work on the other core. In order, at most one
       // beside a write; a failure fails the ingest when it is next awaited (here or at the end).
@@ -264,6 +265,7 @@ async function ingestBatches(
     }
     await analyses.settled();
     if (analysisFailure !== null) throw analysisFailure;
+    await trafficTicker(deps.bus).flush(); // the command may end before the next tick
   } catch (e) {
     await analyses.settled(); // let the analysis under way finish before the source is marked
     const message = e instanceof Error ? e.message : String(e);

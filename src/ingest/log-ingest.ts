@@ -16,6 +16,7 @@ import {
 } from './file-ingest.js';
 import { afterCommit } from './after-commit.js';
 import { IngestWriter } from './writer.js';
+import { trafficTicker } from './traffic-tick.js';
 
 /**
  * Zeek logs (TSV or JSON, conn/dns/dhcp/ssl/http/mqtt) and Suricata EVE files, gzipped or not, through the
@@ -98,6 +99,7 @@ export async function ingestLogFile(
       if (pending.length >= batchItems) await commit(false);
     }
     await commit(true);
+    await trafficTicker(deps.bus).flush(); // the command may end before the next tick
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     await deps.store.db

@@ -3,6 +3,7 @@ import type { Services } from '../api/context.js';
 import type { SourceItem } from '../sources/types.js';
 import { AnalysisQueue, analyseAfterCommit, identifyAfterCommit } from './after-commit.js';
 import { IngestWriter, type WriteResult } from './writer.js';
+import { trafficTicker } from './traffic-tick.js';
 
 /**
  * The database side of a live source (NetFlow collector, live capture, demo network): items are buffered
@@ -201,7 +202,7 @@ export class StreamSink {
   private async identify(items: SourceItem[], committed: WriteResult): Promise<void> {
     const t0 = performance.now();
     try {
-      const fresh = await identifyAfterCommit(this.services, items, committed);
+      const fresh = await identifyAfterCommit(this.services, items, committed, this.opts);
       this.written.newDevices += fresh.length;
       this.opts.onFlushed?.({
         flows: committed.flows,
@@ -249,6 +250,7 @@ export class StreamSink {
     }
     if (this.batches === before && this.count === 0) await this.write([]);
     await this.analyses.settled();
+    await trafficTicker(this.services.bus).flush();
   }
 
   /** Resolves once every committed batch has been analysed (tests, shutdown). */

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { makeEvent } from '../../bus/events.js';
+import { ingestFile } from '../../ingest/file-ingest.js';
+import type { TrafficTickData } from '../../ingest/traffic-tick.js';
+import { hasSharedData, SHARED_DATA } from '../../test-support/services.js';
 import { ADMIN_PASSWORD, login, makeStack, stackKinds, type Stack } from '../../test-support/api.js';
 import { WS_CLOSE } from './hub.js';
 
@@ -82,6 +86,33 @@ describe.each(kinds)('WebSocket feed on %s stack', (kind) => {
       const c = collect(ws);
       ws.send(JSON.stringify({ type: 'auth', token, last_event_id: before.id }));
       await until(() => (after.every((e) => c.messages.some((m) => m.id === e.id)) ? true : undefined));
+      ws.terminate();
+    },
+  );
+
+  it.skipIf(!hasSharedData)(
+    'sends traffic_tick with what a source committed: its flows, packets, bytes and flow time',
+    async () => {
+      const ws = await s.app.injectWS('/ws');
+      const a = collect(ws);
+      ws.send(JSON.stringify({ type: 'auth', token }));
+      await until(() => a.messages.find((m) => m.type === 'hello'));
+      const pcap = join(SHARED_DATA, 'iot-sentinel-train', 'TP-LinkPlugHS110', 'Setup-A-1-STA.pcap');
+      const summary = await ingestFile(s.services, pcap, { force: true });
+      expect(summary.flows).toBeGreaterThan(0);
+      const ticks = () =>
+        a.messages
+          .filter((m) => m.type === 'traffic_tick')
+          .map((m) => m.data as TrafficTickData)
+          .filter((d) => d.source_id === summary.source_id);
+      await until(() => (ticks().reduce((n, t) => n + t.flows, 0) === summary.flows ? true : undefined));
+      const [tick] = ticks();
+      expect(tick).toMatchObject({ source_id: summary.source_id, flows: summary.flows });
+      expect(tick?.packets).toBeGreaterThan(0);
+      expect(tick?.bytes).toBeGreaterThan(0);
+      // The capture's own time (2016), not the time it was ingested.
+      expect(tick?.first_seen.slice(0, 4)).toBe('2016');
+      expect(Date.parse(tick?.last_seen ?? '')).toBeGreaterThanOrEqual(Date.parse(tick?.first_seen ?? ''));
       ws.terminate();
     },
   );
