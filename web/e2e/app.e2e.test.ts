@@ -9,6 +9,7 @@ import pino from 'pino';
 import { raiseAlert } from '../../src/alerts/service.js';
 import { ensureWebBuild, webBuildReason, webDist } from '../../src/api/web.js';
 import { EVENTS_CHANNEL, makeEvent } from '../../src/bus/events.js';
+import { ingestFile } from '../../src/ingest/file-ingest.js';
 import { projectRoot } from '../../src/store/db.js';
 import { ADMIN_PASSWORD, makeStack, type Stack } from '../../src/test-support/api.js';
 import { seedDashboard } from '../../src/test-support/dashboard-seed.js';
@@ -582,6 +583,18 @@ describe.skipIf(!hasChromium)('dashboard end to end (Chromium)', () => {
       expect([...new Set(await protoCells.allTextContents())]).toEqual(['UDP']);
       await w.page.getByTestId('traffic-chart').locator('canvas').waitFor();
       await shot(w.page, 'traffic');
+
+      // Flows stored meanwhile in this range (the capture again) are offered on Refresh, live, not reloaded
+      // under the reader; Refresh loads them and the offer goes.
+      await expect.poll(() => w.page.getByTestId('connection').getAttribute('data-status')).toBe('live');
+      const refresh = w.page.getByTestId('traffic-refresh');
+      expect(await refresh.textContent()).toBe('Refresh');
+      const again = join(SHARED_DATA, 'iot-sentinel-train', 'HueBridge', 'Setup-A-1-STA.pcap');
+      expect((await ingestFile(s.services, again, { force: true })).flows).toBeGreaterThan(0);
+      await expect.poll(() => refresh.textContent(), { timeout: 5_000 }).toBe('Refresh: new flows stored');
+      await refresh.click();
+      await expect.poll(() => refresh.textContent()).toBe('Refresh');
+      await flowRows.first().waitFor();
       expect(w.errors).toEqual([]);
       await w.context.close();
 

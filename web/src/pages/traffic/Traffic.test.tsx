@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Flow } from '../../api/types';
 import { json, loggedInClient, type Call } from '../../test/fake-api';
 import { renderAt } from '../../test/render';
-import { fillBuckets, resolveQuery } from './query';
+import { fillBuckets, resolveQuery, tickFlowsIn } from './query';
 import Traffic from './Traffic';
 
 vi.mock('./TrafficSeriesChart', () => ({
@@ -198,5 +198,25 @@ describe('traffic query helpers', () => {
       ['10:02:00', 0],
       ['10:03:00', 0],
     ]);
+  });
+
+  it("counts a live tick's flows only when their flow time overlaps the range (a preset runs on to now)", () => {
+    const now = Date.parse('2026-11-20T12:00:00Z');
+    const tick = (first: string, last: string) => ({
+      source_id: 's',
+      flows: 7,
+      packets: 1,
+      bytes: 1,
+      first_seen: first,
+      last_seen: last,
+    });
+    const lastHour = resolveQuery('range=1h', now);
+    expect(tickFlowsIn(tick('2026-11-20T12:00:01Z', '2026-11-20T12:00:02Z'), lastHour)).toBe(7);
+    expect(tickFlowsIn(tick('2026-11-20T10:00:00Z', '2026-11-20T10:30:00Z'), lastHour)).toBe(0);
+    const old = resolveQuery('from=2016-09-07T14:00:00Z&to=2016-09-07T14:15:00Z', now);
+    expect(tickFlowsIn(tick('2016-09-07T13:59:00Z', '2016-09-07T14:01:00Z'), old)).toBe(7);
+    expect(tickFlowsIn(tick('2026-11-20T12:00:01Z', '2026-11-20T12:00:02Z'), old)).toBe(0);
+    expect(tickFlowsIn({ flows: 'x' }, lastHour)).toBe(0);
+    expect(tickFlowsIn(null, lastHour)).toBe(0);
   });
 });

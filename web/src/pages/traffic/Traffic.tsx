@@ -11,6 +11,7 @@ import { formatBytes, formatDateTime, formatInt } from '../../format';
 import { useGet } from '../../hooks/useGet';
 import { useResource } from '../../hooks/useResource';
 import { useSearchUpdate, type ParamChange } from '../../hooks/useSearchUpdate';
+import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
 import { Panel } from '../Section';
@@ -21,6 +22,7 @@ import {
   PRESETS,
   queryKey,
   resolveQuery,
+  tickFlowsIn,
   toLocalInput,
   type FilterKey,
   type TrafficQuery,
@@ -245,6 +247,18 @@ export default function Traffic() {
     setAnchor(now());
   };
 
+  // One loading of the panels: a new query, or Refresh (which reloads a fixed range too).
+  const view = `${qKey}#${anchor}`;
+  // Flows stored since this view loaded whose time falls in its range (live traffic_tick events): offered
+  // on the Refresh button rather than reloaded under the reader. Each view starts the count afresh.
+  const [fresh, setFresh] = useState({ view, flows: 0 });
+  useLiveEvents(['traffic_tick'], (e) => {
+    const n = 'data' in e ? tickFlowsIn(e.data, q) : 0;
+    if (n > 0) setFresh((f) => ({ view, flows: (f.view === view ? f.flows : 0) + n }));
+  });
+  const freshFlows = fresh.view === view ? fresh.flows : 0;
+  const filtered = Object.keys(q.filters).length > 0;
+
   const filterLink = (k: FilterKey, v: string): string => {
     const next = new URLSearchParams(params);
     next.set(k, v);
@@ -311,8 +325,12 @@ export default function Traffic() {
         <span className={explorer.rangeText} data-testid="range-text">
           {`${formatDateTime(q.from)} – ${formatDateTime(q.to)}`}
         </span>
-        <button type="button" onClick={() => setAnchor(now())}>
-          Refresh
+        <button type="button" onClick={() => setAnchor(now())} data-testid="traffic-refresh">
+          {freshFlows === 0
+            ? 'Refresh'
+            : filtered
+              ? 'Refresh: new flows stored'
+              : `Refresh: ${formatInt(freshFlows)} new ${freshFlows === 1 ? 'flow' : 'flows'}`}
         </button>
       </div>
       {showCustom ? (
@@ -408,10 +426,10 @@ export default function Traffic() {
         />
       </FilterForm>
       <div className={explorer.split}>
-        <SeriesPanel qKey={qKey} />
-        <TalkersPanel qKey={qKey} filterLink={filterLink} />
+        <SeriesPanel key={view} qKey={qKey} />
+        <TalkersPanel key={view} qKey={qKey} filterLink={filterLink} />
       </div>
-      <FlowsPanel qKey={qKey} onJump={jump} />
+      <FlowsPanel key={view} qKey={qKey} onJump={jump} />
     </>
   );
 }

@@ -110,3 +110,17 @@ export function fillBuckets<T extends { t: string }>(
   if (byTime.size > 0) return [...out, ...byTime.values()].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
   return out;
 }
+
+/**
+ * The flows of a live `traffic_tick` whose flow time overlaps the view's range (a preset's range runs on to
+ * the present), else 0. A tick counts a source's newly stored flows before any filter: what it says is
+ * "new flows may be in this view".
+ */
+export function tickFlowsIn(data: unknown, q: TrafficQuery): number {
+  if (typeof data !== 'object' || data === null) return 0;
+  const d = data as { flows?: unknown; first_seen?: unknown; last_seen?: unknown };
+  if (typeof d.flows !== 'number' || typeof d.first_seen !== 'string' || typeof d.last_seen !== 'string')
+    return 0;
+  const to = q.preset === null ? Date.parse(q.to) : Infinity;
+  return Date.parse(d.last_seen) >= Date.parse(q.from) && Date.parse(d.first_seen) <= to ? d.flows : 0;
+}
