@@ -70,7 +70,7 @@ export interface FileIngestSummary {
   skipped: boolean;
 }
 
-interface FileCheckpoint {
+export interface FileCheckpoint {
   flows_committed: number;
   observations_committed: number;
   offset: number;
@@ -176,26 +176,19 @@ export async function ingestOpened(
 ): Promise<FileIngestSummary> {
   const { path, file } = opened;
   const st = { size: opened.size, mtimeMs: opened.mtimeMs };
-  if (opened.batches === null) {
-    const { ingestLogFile } = await import('./log-ingest.js');
-    return ingestLogFile(deps, file, opened.format, st, opts);
-  }
-  const { format, batches } = opened;
-  let iterated = false;
+  let started = false;
   try {
-    const { sourceId, checkpoint, resumed, skipped } = await claimFileSource(
-      deps.store,
-      file,
-      format,
-      st,
-      opts.force,
-    );
-    const summary = emptySummary(path, format, sourceId, resumed, skipped);
-    if (skipped) return summary;
-    iterated = true;
-    return await ingestBatches(deps, batches, summary, checkpoint, st.size, opts);
+    const claim = await claimFileSource(deps.store, file, opened.format, st, opts.force);
+    if (opened.batches === null) {
+      const { ingestLogFile } = await import('./log-ingest.js');
+      return await ingestLogFile(deps, file, opened.format, st, claim, opts);
+    }
+    const summary = emptySummary(path, opened.format, claim.sourceId, claim.resumed, claim.skipped);
+    if (claim.skipped) return summary;
+    started = true;
+    return await ingestBatches(deps, opened.batches, summary, claim.checkpoint, st.size, opts);
   } finally {
-    if (!iterated) await batches.close();
+    if (!started) await opened.batches?.close();
   }
 }
 
@@ -303,13 +296,20 @@ export function emptySummary(
 }
 
 /** Finds or creates the sources row for a file; says whether to resume or skip. */
+export interface FileClaim {
+  sourceId: string;
+  checkpoint: FileCheckpoint;
+  resumed: boolean;
+  skipped: boolean;
+}
+
 export async function claimFileSource(
   store: Store,
   file: string,
   format: FileFormat,
   st: { size: number; mtimeMs: number },
   force: boolean | undefined,
-): Promise<{ sourceId: string; checkpoint: FileCheckpoint; resumed: boolean; skipped: boolean }> {
+): Promise<FileClaim> {
   const fresh: FileCheckpoint = { flows_committed: 0, observations_committed: 0, offset: 0, done: false };
   const [existing] = await store.db
     .select()

@@ -9,8 +9,8 @@ import { readZeekLog } from '../sources/zeek/read.js';
 import type { Store } from '../store/db.js';
 import { sources } from '../store/schema.js';
 import {
-  claimFileSource,
   emptySummary,
+  type FileClaim,
   type FileIngestOptions,
   type FileIngestSummary,
 } from './file-ingest.js';
@@ -19,24 +19,20 @@ import { IngestWriter } from './writer.js';
 import { trafficTicker } from './traffic-tick.js';
 
 /**
- * Zeek logs (TSV or JSON, conn/dns/dhcp/ssl/http/mqtt) and Suricata EVE files, gzipped or not, through the
- * same writer and checkpoint scheme as captures: the readers are deterministic, so a restart skips exactly
- * the items already committed. Bad lines are skipped and counted with their line number.
+ * Zeek logs (TSV or JSON, conn/dns/dhcp/ssl/http/mqtt) and Suricata EVE files, gzipped or not, claimed as
+ * sources by the caller (file-ingest.ts, `claim`), through the same writer and checkpoint scheme as
+ * captures: the readers are deterministic, so a restart skips exactly the items already committed. Bad
+ * lines are skipped and counted with their line number.
  */
 export async function ingestLogFile(
   deps: { store: Store; bus: Bus },
   file: string,
   format: 'zeek' | 'eve',
   st: { size: number; mtimeMs: number },
+  claim: FileClaim,
   opts: FileIngestOptions,
 ): Promise<FileIngestSummary> {
-  const { sourceId, checkpoint, resumed, skipped } = await claimFileSource(
-    deps.store,
-    file,
-    format,
-    st,
-    opts.force,
-  );
+  const { sourceId, checkpoint, resumed, skipped } = claim;
   const summary: FileIngestSummary = {
     ...emptySummary(file, format, sourceId, resumed, skipped),
     bytes: st.size,
