@@ -55,16 +55,36 @@ function dataView(b: Uint8Array): DataView<ArrayBufferLike> {
   return view;
 }
 
-/** 32-bit hash of bytes [o, o + n) read four at a time. */
+/**
+ * 32-bit hash of bytes [o, o + n). Four lanes each take every fourth word: one lane's multiply-xorshift
+ * chain waits for the previous step (several cycles a word), four independent ones overlap. Words are read
+ * little-endian (no byte swap): any fixed order hashes as well.
+ */
 function contentHash(v: DataView<ArrayBufferLike>, o: number, n: number, mode: number): number {
-  let h = Math.imul(n ^ (mode << 16), 0x9e3779b1);
-  const e4 = o + (n & ~3);
+  let h0 = Math.imul(n ^ (mode << 16), 0x9e3779b1);
+  let h1 = 0x85ebca6b;
+  let h2 = 0xc2b2ae35;
+  let h3 = 0x27d4eb2f;
+  const e16 = o + (n & ~15);
   let i = o;
+  for (; i < e16; i += 16) {
+    h0 = Math.imul(h0 ^ v.getInt32(i, true), 0x5bd1e995);
+    h1 = Math.imul(h1 ^ v.getInt32(i + 4, true), 0x5bd1e995);
+    h2 = Math.imul(h2 ^ v.getInt32(i + 8, true), 0x5bd1e995);
+    h3 = Math.imul(h3 ^ v.getInt32(i + 12, true), 0x5bd1e995);
+    h0 ^= h0 >>> 15;
+    h1 ^= h1 >>> 15;
+    h2 ^= h2 >>> 15;
+    h3 ^= h3 >>> 15;
+  }
+  let h = h0 ^ Math.imul(h1, 0x2c1b3c6d) ^ Math.imul(h2, 0x297a2d39) ^ Math.imul(h3, 0x1b873593);
+  const e4 = o + (n & ~3);
   for (; i < e4; i += 4) {
-    h = Math.imul(h ^ v.getInt32(i), 0x5bd1e995);
+    h = Math.imul(h ^ v.getInt32(i, true), 0x5bd1e995);
     h ^= h >>> 15;
   }
   for (; i < o + n; i++) h = Math.imul(h ^ v.getUint8(i), 0x5bd1e995);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   return h ^ (h >>> 13);
 }
 
@@ -122,7 +142,8 @@ class ContentMemo<T> {
     const ko = e + E_KEY;
     const e4 = n & ~3;
     let j = 0;
-    for (; j < e4; j += 4) if (k.getInt32(ko + j) !== v.getInt32(o + j)) return undefined;
+    // Little-endian reads, like contentHash: equality does not depend on the order, and there is no swap.
+    for (; j < e4; j += 4) if (k.getInt32(ko + j, true) !== v.getInt32(o + j, true)) return undefined;
     for (; j < n; j++) if (k.getUint8(ko + j) !== v.getUint8(o + j)) return undefined;
     this.hitError = md !== mode;
     return this.values[i] ?? undefined;
