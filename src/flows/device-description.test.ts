@@ -82,29 +82,30 @@ const head = (headers: string): string => `HTTP/1.1 200 OK\r\n${headers}\r\n`;
 
 /**
  * The phone fetches /setup.xml from the plug (port 49153, so HTTP is recognised from the request bytes);
- * the plug answers with `segments` (its sequence numbers continue from 5001).
+ * the plug answers with `segments` (its sequence numbers continue from opts.isn + 1, default 5001).
  */
 function fetch(
   segments: (string | Uint8Array | [number, string | Uint8Array])[],
-  opts: { close?: boolean; sport?: number; t0?: number; table?: FlowTable; sink?: Sink } = {},
+  opts: { close?: boolean; sport?: number; t0?: number; table?: FlowTable; sink?: Sink; isn?: number } = {},
 ): { sink: Sink; table: FlowTable } {
   const sink = opts.sink ?? new Sink();
   const table = opts.table ?? new FlowTable({ onFlow: () => undefined, observations: sink });
   const sp = opts.sport ?? 40000;
   let ts = opts.t0 ?? 1_000_000;
   table.add(tcp(ts++, PHONE, PLUG, sp, 49153, SYN, 100));
-  table.add(tcp(ts++, PLUG, PHONE, 49153, sp, SYN | ACK, 5000));
+  const isn = opts.isn ?? 5000;
+  table.add(tcp(ts++, PLUG, PHONE, 49153, sp, SYN | ACK, isn));
   const req = enc('GET /setup.xml HTTP/1.1\r\nHost: 10.0.0.31:49153\r\nUser-Agent: WeMo/1\r\n\r\n');
   table.add(tcp(ts++, PHONE, PLUG, sp, 49153, ACK | PSH, 101, req));
-  let seq = 5001;
+  let seq = isn + 1;
   for (const s of segments) {
     const [at, data] = Array.isArray(s) ? s : [seq, s];
     const bytes = typeof data === 'string' ? enc(data) : data;
-    table.add(tcp(ts++, PLUG, PHONE, 49153, sp, ACK | PSH, at, bytes));
+    table.add(tcp(ts++, PLUG, PHONE, 49153, sp, ACK | PSH, at >>> 0, bytes));
     seq = Math.max(seq, at + bytes.length);
   }
   if (opts.close) {
-    table.add(tcp(ts++, PLUG, PHONE, 49153, sp, FIN | ACK, seq));
+    table.add(tcp(ts++, PLUG, PHONE, 49153, sp, FIN | ACK, seq >>> 0));
     table.add(tcp(ts++, PHONE, PLUG, sp, 49153, FIN | ACK, 101 + req.length));
   }
   return { sink, table };
@@ -134,6 +135,26 @@ describe('FlowTable: device descriptions in HTTP responses', () => {
       body.subarray(500),
     ]);
     expect(pairs(sink)).toEqual(EXPECTED);
+  });
+
+  it('sequence numbers past 2^31 and across the 2^32 wrap', () => {
+    const body = enc(XML);
+    const h = head(`Content-Type: text/xml\r\nContent-Length: ${body.length}\r\n`);
+    const s0 = enc(h).length;
+    for (const isn of [0x7ffffff0, 2 ** 32 - s0 - 300]) {
+      const at = isn + 1 + s0;
+      const { sink } = fetch(
+        [
+          h,
+          body.subarray(0, 200),
+          [at, body.subarray(0, 200)],
+          [at + 150, body.subarray(150, 500)],
+          body.subarray(500),
+        ],
+        { isn },
+      );
+      expect(pairs(sink)).toEqual(EXPECTED);
+    }
   });
 
   it('chunked bodies, and bodies recognised by their first bytes without a Content-Type', () => {

@@ -109,6 +109,22 @@ describe('FlowTable (synthetic)', () => {
     expect(t.size).toBe(0);
   });
 
+  it('counts sequence-space payload past 2^31 and across the 2^32 wrap', () => {
+    for (const isn of [0x7fffff00, 0xffffff00]) {
+      const { t, out } = table();
+      t.add(pkt({ ts: 0, src: A, dst: B, sport: 40000, flags: SYN, seq: isn }));
+      t.add(pkt({ ts: 10, src: B, dst: A, sport: 80, dport: 40000, flags: SYN | ACK, seq: 900 }));
+      for (let k = 0; k < 4; k++) {
+        const seq = (isn + 1 + 100 * k) >>> 0;
+        t.add(pkt({ ts: 20 + k, src: A, dst: B, sport: 40000, flags: ACK | PSH, seq, payload: 100 }));
+      }
+      // A retransmission adds nothing.
+      t.add(pkt({ ts: 30, src: A, dst: B, sport: 40000, flags: ACK, seq: (isn + 101) >>> 0, payload: 100 }));
+      t.flushAll();
+      expect(out[0]?.payloadBytesOut).toBe(400);
+    }
+  });
+
   it('REJ on RST after SYN, closeReason rst', () => {
     const { t, out } = table();
     t.add(pkt({ ts: 0, src: A, dst: B, flags: SYN }));

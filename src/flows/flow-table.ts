@@ -135,8 +135,9 @@ class Flow {
   origIsA = true;
   // Endpoints (originator / responder).
   proto = 0;
-  origMac = -1;
-  respMac = -1;
+  /** MAC text (null without one): kept as text, a 48-bit number would be a boxed double in every flow. */
+  origMac: string | null = null;
+  respMac: string | null = null;
   vlan = -1;
   // Counters.
   tsStart = 0;
@@ -157,6 +158,7 @@ class Flow {
   rstFromSynSentO = false;
   seqInitO = false;
   seqInitR = false;
+  /** Initial sequence numbers as int32 (see tcp()). */
   seqBaseO = 0;
   seqBaseR = 0;
   seqMaxO = 0;
@@ -465,8 +467,8 @@ export class FlowTable {
     nf.origIsA = flip ? !srcIsA : srcIsA;
     this.index.set(nf);
     this.last = nf;
-    nf.origMac = flip ? info.dstMac : info.srcMac;
-    nf.respMac = flip ? info.srcMac : info.dstMac;
+    nf.origMac = macOrNull(flip ? info.dstMac : info.srcMac);
+    nf.respMac = macOrNull(flip ? info.srcMac : info.dstMac);
     nf.tsStart = now;
     nf.tsLast = now;
     nf.appProto = proto === 6 || proto === 17 ? appProtoByPort(proto, nf.respPort, nf.origPort) : null;
@@ -558,7 +560,9 @@ export class FlowTable {
     // Sequence-space payload size per direction (like Zeek's orig_bytes/resp_bytes).
     const seq = info.tcpSeq >>> 0;
     if (fromOrig ? !f.seqInitO : !f.seqInitR) {
-      const base = syn ? (seq + 1) >>> 0 : seq;
+      // Kept as int32: `rel` below is taken mod 2^32 either way, and an int32 is a small integer where a
+      // uint32 of 2^31 or more would be a boxed double in every flow.
+      const base = syn ? (seq + 1) | 0 : seq | 0;
       if (fromOrig) {
         f.seqInitO = true;
         f.seqBaseO = base;
@@ -634,7 +638,7 @@ export class FlowTable {
     try {
       const ok =
         f.proto === 6
-          ? this.inspectTcp(f, frame, off, len, fromOrig, info.tcpSeq >>> 0)
+          ? this.inspectTcp(f, frame, off, len, fromOrig, info.tcpSeq | 0)
           : f.proto === 17
             ? this.inspectUdp(f, frame, off, len)
             : true;
@@ -645,7 +649,11 @@ export class FlowTable {
     }
   }
 
-  /** False (or a DecodeError) when the payload failed to decode. */
+  /**
+   * False (or a DecodeError) when the payload failed to decode. `seq` is the sequence number as an int32
+   * (its uses are modulo 2^32): a uint32 of 2^31 or more passed to a call that is not inlined is boxed, one
+   * heap number per inspected segment.
+   */
   private inspectTcp(
     f: Flow,
     b: Uint8Array,
@@ -834,7 +842,7 @@ export class FlowTable {
       return;
     }
     if (!d) return;
-    const mac = macOrNull(fromOrig ? f.origMac : f.respMac);
+    const mac = fromOrig ? f.origMac : f.respMac;
     let ip: string;
     if (f.ipVersion === 4) ip = ipv4Text(fromOrig ? f.origIp4 : f.respIp4);
     else ip = ipv6ToString(f.ip6Bytes(fromOrig), 0);
@@ -915,8 +923,8 @@ export class FlowTable {
     rec.tcpFlagsIn = f.flagsR;
     rec.connState = connState(f);
     rec.communityId = communityIdFor(f, srcBytes, dstBytes, this.seed);
-    rec.srcMac = macOrNull(f.origMac);
-    rec.dstMac = macOrNull(f.respMac);
+    rec.srcMac = f.origMac;
+    rec.dstMac = f.respMac;
     rec.vlan = f.vlan >= 0 ? f.vlan : null;
     rec.sni = f.sni;
     rec.httpHost = f.httpHost;

@@ -76,7 +76,7 @@ const NONE: readonly Observation[] = Object.freeze([]);
 const MAX_PER_PACKET = 32;
 
 function srcIpText(info: PacketInfo, frame: Uint8Array): string | null {
-  if (info.ipVersion === 4) return ipv4Text(info.srcIp4 >>> 0);
+  if (info.ipVersion === 4) return ipv4Text(info.srcIp4 | 0);
   if (info.ipVersion === 6 && info.srcIp6Offset >= 0) return ipv6ToString(frame, info.srcIp6Offset);
   return null;
 }
