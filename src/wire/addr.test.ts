@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIp, parseIp4 } from './addr.js';
+import { ipv4Text, ipv4ToString, macToString, parseIp, parseIp4 } from './addr.js';
 
 /** The regex reading parseIp4 had before it was hand-written: the reference for its acceptance. */
 function reference(s: string): number | null {
@@ -36,5 +36,38 @@ describe('parseIp4', () => {
     expect(parseIp4('0.0.0.0')).toBe(0);
     expect(parseIp4('1.2.3.04')).toBeNull();
     expect(parseIp('  10.0.0.1 ')).toEqual({ version: 4, ip4: 0x0a000001 });
+  });
+});
+
+describe('ipv4Text', () => {
+  it('is ipv4ToString of the same 32 bits, given signed or unsigned', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (v) => ipv4Text(v) === ipv4ToString(v) && ipv4Text(v | 0) === ipv4ToString(v),
+      ),
+      { numRuns: 2000 },
+    );
+    expect(ipv4Text(0xc0a80001 | 0)).toBe('192.168.0.1');
+    expect(ipv4Text(0xffffffff)).toBe('255.255.255.255');
+  });
+});
+
+describe('macToString', () => {
+  it('formats every 48-bit value, however many other values share its cache slot', () => {
+    const reference = (v: number): string =>
+      v
+        .toString(16)
+        .padStart(12, '0')
+        .replace(/(..)(?!$)/g, '$1:');
+    const mac = fc.integer({ min: 0, max: 2 ** 48 - 1 });
+    fc.assert(
+      fc.property(fc.array(mac, { minLength: 1, maxLength: 50 }), (vs) =>
+        // Twice over: the second round reads whatever the first left in the cache.
+        [...vs, ...vs].every((v) => macToString(v) === reference(v)),
+      ),
+      { numRuns: 500 },
+    );
+    expect(macToString(0x94103e48f2a4)).toBe('94:10:3e:48:f2:a4');
   });
 });

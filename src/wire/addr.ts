@@ -11,14 +11,16 @@ export function ipv4ToString(v: number): string {
 /**
  * ipv4ToString memoised by address: a capture has few distinct addresses and the flow table and the
  * observations ask for the same ones again and again. Bounded (cleared when full): addresses are
- * attacker-controlled.
+ * attacker-controlled. `v` may be signed or unsigned (the same 32 bits): the cache is keyed by the int32, a
+ * small integer, where an unsigned address of 128.0.0.0 or more would be a heap number, hashed as a double.
  */
 export function ipv4Text(v: number): string {
-  let s = ip4Cache.get(v);
+  const k = v | 0;
+  let s = ip4Cache.get(k);
   if (s === undefined) {
-    s = ipv4ToString(v);
+    s = ipv4ToString(v >>> 0);
     if (ip4Cache.size >= IP4_CACHE_MAX) ip4Cache.clear();
-    ip4Cache.set(v, s);
+    ip4Cache.set(k, s);
   }
   return s;
 }
@@ -72,20 +74,26 @@ export function ipv6ToString(b: Uint8Array, off: number): string {
 const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const hex2 = (v: number): string => HEX2[v & 0xff] as string;
 
-/** MAC text by 48-bit value: a capture holds few distinct MACs, and the flow table and observations ask for
- * the same ones per packet. Bounded (cleared when full) because MACs are attacker-controlled. */
-const macCache = new Map<number, string>();
-const MAC_CACHE_MAX = 4096;
+/**
+ * MAC text by 48-bit value: a capture holds few distinct MACs, and the flow table and observations ask for
+ * the same ones per packet. Direct-mapped (MAC_SLOTS entries, each holding its value, so a hit is exact) and
+ * so bounded, because MACs are attacker-controlled. Not a Map: a 48-bit key is a heap number to allocate and
+ * hash as a double on every lookup.
+ */
+const MAC_BITS = 12;
+const MAC_SLOTS = 1 << MAC_BITS;
+const macKeys = new Float64Array(MAC_SLOTS).fill(NaN);
+const macTexts: string[] = new Array<string>(MAC_SLOTS).fill('');
 
 /** Colon-separated lower-case MAC of a 48-bit integer ("aa:bb:cc:dd:ee:ff"). */
 export function macToString(mac: number): string {
-  let s = macCache.get(mac);
-  if (s !== undefined) return s;
   const hi = Math.floor(mac / 0x1_0000_0000);
   const lo = mac >>> 0;
-  s = `${hex2(hi >>> 8)}:${hex2(hi)}:${hex2(lo >>> 24)}:${hex2(lo >>> 16)}:${hex2(lo >>> 8)}:${hex2(lo)}`;
-  if (macCache.size >= MAC_CACHE_MAX) macCache.clear();
-  macCache.set(mac, s);
+  const slot = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> (32 - MAC_BITS);
+  if (macKeys[slot] === mac) return macTexts[slot] as string;
+  const s = `${hex2(hi >>> 8)}:${hex2(hi)}:${hex2(lo >>> 24)}:${hex2(lo >>> 16)}:${hex2(lo >>> 8)}:${hex2(lo)}`;
+  macKeys[slot] = mac;
+  macTexts[slot] = s;
   return s;
 }
 
