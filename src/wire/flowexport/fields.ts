@@ -59,6 +59,22 @@ export function emptyRecord(version: 5 | 9 | 10, exporter: string, domainId: num
   };
 }
 
+/** How much later than its datagram's export time a record's flow may start or end (clock steps, rounding). */
+export const EXPORT_SKEW_MS = 60_000;
+
+/**
+ * A flow is exported after it was seen: a start or end later than the datagram's export time (beyond
+ * EXPORT_SKEW_MS) is not a time but an inconsistency, and is dropped (the record then counts as one without
+ * that time). softflowd -r, for one, exports a pcap's flows with sysUptime 0 and first/last switched as the
+ * packet times less its own start, cut to 32 bits: read as uptimes, they lie weeks ahead of the export.
+ * Hostile records with far-future times are refused the same way.
+ */
+export function dropTimesAfterExport(r: FlowExportRecord, exportTimeSec: number): void {
+  const latest = exportTimeSec * 1000 + EXPORT_SKEW_MS;
+  if (r.startMs !== null && r.startMs > latest) r.startMs = null;
+  if (r.endMs !== null && r.endMs > latest) r.endMs = null;
+}
+
 /** v9 sysUptime-relative time (first/last switched) → Unix ms, tolerating uptime wrap. */
 export function uptimeToUnixMs(exportTimeSec: number, sysUptimeMs: number, switched: number): number {
   let diff = (sysUptimeMs - switched) >>> 0;
@@ -301,6 +317,7 @@ function resolveTimes(r: FlowExportRecord, t: TimeScratch, ctx: RecordContext): 
   }
   if (r.endMs === null && t.deltaEndUs >= 0)
     r.endMs = ctx.exportTimeSec * 1000 - Math.floor(t.deltaEndUs / 1000);
+  dropTimesAfterExport(r, ctx.exportTimeSec);
 }
 
 /** Build a Template from its fields, validating that a record has a non-zero minimum length. */

@@ -6,11 +6,20 @@ import { TemplateCache } from '../flowexport/cache.js';
 import { decodeFlowExport } from '../flowexport/decode.js';
 import { decodeNetflow5 } from './decode.js';
 
-function v5(seq: number, n: number, engineId = 3): Uint8Array {
+function v5(
+  seq: number,
+  n: number,
+  engineId = 3,
+  times: { sysUptime: number; first: number; last: number } = {
+    sysUptime: 3_600_000,
+    first: 3_590_000,
+    last: 3_599_500,
+  },
+): Uint8Array {
   const w = new ByteWriter();
   w.u16(5)
     .u16(n)
-    .u32(3_600_000)
+    .u32(times.sysUptime)
     .u32(1_700_000_000)
     .u32(500_000_000)
     .u32(seq)
@@ -25,8 +34,8 @@ function v5(seq: number, n: number, engineId = 3): Uint8Array {
       .u16(3)
       .u32(10 + i)
       .u32(1000 + i)
-      .u32(3_590_000)
-      .u32(3_599_500);
+      .u32(times.first)
+      .u32(times.last);
     w.u16(40000 + i)
       .u16(53)
       .u8(0)
@@ -43,6 +52,14 @@ function v5(seq: number, n: number, engineId = 3): Uint8Array {
 }
 
 describe('NetFlow v5', () => {
+  it('keeps times a little after the export (clock skew) and drops times after it (softflowd -r)', () => {
+    const skew = decodeNetflow5(v5(1, 1, 3, { sysUptime: 1000, first: 1000, last: 31_000 }), 'E');
+    expect(skew.records[0]).toMatchObject({ startMs: 1_700_000_000_000, endMs: 1_700_000_030_000 });
+    // softflowd 1.1.0 reading a pcap: sysUptime 0, first/last = packet time less its own start, cut to 32 bits.
+    const sfd = decodeNetflow5(v5(2, 1, 3, { sysUptime: 0, first: 1_219_542_480, last: 1_219_545_923 }), 'E');
+    expect(sfd.records[0]).toMatchObject({ startMs: null, endMs: null, exportTimeSec: 1_700_000_000 });
+  });
+
   it('decodes header and 48-byte records', () => {
     const r = decodeNetflow5(v5(1000, 2), '192.0.2.9');
     expect(r.header).toMatchObject({

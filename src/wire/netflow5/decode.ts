@@ -1,7 +1,7 @@
 import { DecodeError } from '../errors.js';
 import { rd16, rd32 } from '../capture/chunks.js';
 import type { TemplateCache } from '../flowexport/cache.js';
-import { emptyRecord, uptimeToUnixMs } from '../flowexport/fields.js';
+import { dropTimesAfterExport, emptyRecord, uptimeToUnixMs } from '../flowexport/fields.js';
 import { ip4ToString } from '../addr.js';
 import type { Netflow5Header, Netflow5Result } from './types.js';
 
@@ -71,6 +71,7 @@ export function decodeNetflow5(
     r.octets = rd32(b, o + 20, false);
     r.startMs = uptimeToUnixMs(header.unixSecs, header.sysUptimeMs, rd32(b, o + 24, false));
     r.endMs = uptimeToUnixMs(header.unixSecs, header.sysUptimeMs, rd32(b, o + 28, false));
+    dropTimesAfterExport(r, header.unixSecs);
     r.srcPort = rd16(b, o + 32, false);
     r.dstPort = rd16(b, o + 34, false);
     r.tcpFlags = b[o + 37] ?? 0;

@@ -69,6 +69,16 @@ describe('NetFlow v9 synthetic', () => {
     expect(r.records[0]?.extra).toEqual({ 21: 99_000, 22: 90_000 });
   });
 
+  it('drops switched times that lie after the export (beyond a minute of skew), keeps the rest', () => {
+    // sysUptime 95 s: first switched (90 s) is before the export, last switched (99 s) 4 s after it.
+    const skewed = decodeNetflow9(v9(1, 42, [TEMPLATE, DATA], 95_000), 'E', new TemplateCache());
+    expect(skewed.records[0]).toMatchObject({ startMs: 1_700_000_000_000 - 5_000, endMs: 1_700_000_004_000 });
+    // sysUptime 0 (softflowd -r): both would be 90–99 s after the export.
+    const r = decodeNetflow9(v9(1, 42, [TEMPLATE, DATA], 0), 'E', new TemplateCache());
+    expect(r.records[0]).toMatchObject({ startMs: null, endMs: null });
+    expect(r.records[0]?.extra).toEqual({ 21: 99_000, 22: 90_000 });
+  });
+
   it('unknown template → pending, retried later; sequence gaps counted per source id', () => {
     const cache = new TemplateCache();
     const r = decodeNetflow9(v9(10, 1, [DATA]), 'E', cache);
