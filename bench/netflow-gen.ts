@@ -101,8 +101,9 @@ export function flowExportDatagrams(o: FlowExportGenOptions): Buffer[] {
     const nowMs = o.startMs + sent + k;
     for (let i = 0; i < k; i++) {
       const dev = Math.floor(r() * 300);
-      const start = o.startMs + sent + i;
+      // Exported as it ends (no flow ends after its export: the collector drops such times).
       const dur = Math.floor(r() * 60_000);
+      const start = o.startMs + sent + i - dur;
       const tcp = r() < 0.7;
       data.writeUInt32BE((0x0a000000 | (dev + 10)) >>> 0, p); // 10.0.x.y
       data.writeUInt32BE((0x5db80000 | Math.floor(r() * 0xffff)) >>> 0, p + 4); // 93.184.x.y
