@@ -232,6 +232,11 @@ export const networkTraffic = pgTable(
     primaryKey({ columns: [t.tsStart, t.id] }),
     index('network_traffic_ts_brin').using('brin', t.tsStart),
     index('network_traffic_device_ts_idx').on(t.deviceId, t.tsStart),
+    // "A device's flows" is device_id = X OR peer_device_id = X (profiles, baselines, the traffic API, merges):
+    // without this, the peer side scanned every partition. Partial: most peers are not devices.
+    index('network_traffic_peer_ts_idx')
+      .on(t.peerDeviceId, t.tsStart)
+      .where(sql`${t.peerDeviceId} IS NOT NULL`),
   ],
 );
 

@@ -144,4 +144,18 @@ describe.each(engines)('copyFlows on $name', (engine) => {
     const rows = await queryRows<{ n: number }>(store.db, sql`SELECT 1::int AS n`);
     expect(rows[0]?.n).toBe(1);
   });
+
+  it("finds a device's flows, as the device or as the peer, through indexes (no partition scanned whole)", async () => {
+    const plan = await store.db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+      return queryRows<{ 'QUERY PLAN': string }>(
+        tx,
+        sql`EXPLAIN SELECT id FROM network_traffic WHERE device_id = 7 OR peer_device_id = 7
+            ORDER BY ts_start DESC LIMIT 2000`,
+      );
+    });
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/network_traffic_p\d+_peer_device_id_ts_start_idx/);
+    expect(text).not.toMatch(/Seq Scan/);
+  });
 });

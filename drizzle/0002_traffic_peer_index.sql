@@ -1,0 +1,1 @@
+CREATE INDEX "network_traffic_peer_ts_idx" ON "network_traffic" USING btree ("peer_device_id","ts_start") WHERE "network_traffic"."peer_device_id" IS NOT NULL;
