@@ -56,12 +56,15 @@ export class PgliteThreadClient implements PgliteQueryable {
     return client;
   }
 
-  query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
-    return queryOn<T>(this, NO_TX, sql, params, options);
+  /** Statements outside any transaction. */
+  private readonly outside = new ThreadQueryable(this, NO_TX);
+
+  query<T>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    return this.outside.query<T>(sql, params, options);
   }
 
   exec(sql: string): Promise<Results[]> {
-    return this.call({ op: 'exec', tx: NO_TX, sql }).then((r) => (r as WireResults[]).map(results));
+    return this.outside.exec(sql);
   }
 
   /** Runs `f` in a transaction: committed when it resolves, rolled back when it throws. */
@@ -69,7 +72,7 @@ export class PgliteThreadClient implements PgliteQueryable {
     const tx = (await this.call({ op: 'begin' })) as number;
     let value: T;
     try {
-      value = await f(new ThreadTransaction(this, tx));
+      value = await f(new ThreadQueryable(this, tx));
     } catch (e) {
       await this.call({ op: 'end', tx, commit: false }).catch(() => undefined);
       throw e;
@@ -120,46 +123,36 @@ export class PgliteThreadClient implements PgliteQueryable {
   }
 }
 
-/** An open transaction of a PgliteThreadClient: its statements run inside it. */
-class ThreadTransaction implements PgliteQueryable {
+/** Where a PgliteThreadClient's statements run: outside any transaction (NO_TX) or inside an open one. */
+class ThreadQueryable implements PgliteQueryable {
   constructor(
     private readonly client: PgliteThreadClient,
     private readonly tx: number,
   ) {}
 
-  query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
-    return queryOn<T>(this.client, this.tx, sql, params, options);
+  async query<T>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
+    if (options.serializers || options.onNotice)
+      throw new Error('serializers and notice callbacks cannot cross to the database thread');
+    const blob = options.blob ? await options.blob.arrayBuffer() : null;
+    const r = await this.client.call(
+      {
+        op: 'query',
+        tx: this.tx,
+        sql,
+        params,
+        rowMode: options.rowMode ?? null,
+        rawTypes: passThroughTypes(options.parsers),
+        paramTypes: options.paramTypes ?? null,
+        blob,
+      },
+      blob ? [blob] : [],
+    );
+    return results(r as WireResults) as Results<T>;
   }
 
-  exec(sql: string): Promise<Results[]> {
-    return this.client.call({ op: 'exec', tx: this.tx, sql }).then((r) => (r as WireResults[]).map(results));
+  async exec(sql: string): Promise<Results[]> {
+    return ((await this.client.call({ op: 'exec', tx: this.tx, sql })) as WireResults[]).map(results);
   }
-}
-
-async function queryOn<T>(
-  client: PgliteThreadClient,
-  tx: number,
-  sql: string,
-  params: unknown[],
-  options: QueryOptions,
-): Promise<Results<T>> {
-  if (options.serializers || options.onNotice)
-    throw new Error('serializers and notice callbacks cannot cross to the database thread');
-  const blob = options.blob ? await options.blob.arrayBuffer() : null;
-  const r = await client.call(
-    {
-      op: 'query',
-      tx,
-      sql,
-      params,
-      rowMode: options.rowMode ?? null,
-      rawTypes: passThroughTypes(options.parsers),
-      paramTypes: options.paramTypes ?? null,
-      blob,
-    },
-    blob ? [blob] : [],
-  );
-  return results(r as WireResults) as Results<T>;
 }
 
 const PROBE = '\u0000probe';

@@ -121,10 +121,7 @@ port.on('message', (req: PgliteRequest) => {
   serve(req).then(
     (value) => {
       const reply: PgliteReply = { id: req.id, ok: true, value };
-      const transfer: ArrayBuffer[] = [];
-      if (value instanceof ArrayBuffer) transfer.push(value);
-      else if (isWire(value) && value.blob) transfer.push(value.blob);
-      port.postMessage(reply, transfer);
+      port.postMessage(reply, buffersOf(value));
     },
     (e: unknown) => {
       const reply: PgliteReply = {
@@ -136,6 +133,13 @@ port.on('message', (req: PgliteRequest) => {
     },
   );
 });
+
+/** The bytes a reply hands over rather than copies: a dump, and the blobs of COPY … TO results. */
+function buffersOf(value: unknown): ArrayBuffer[] {
+  if (value instanceof ArrayBuffer) return [value];
+  const list = Array.isArray(value) ? value : [value];
+  return list.flatMap((r) => (isWire(r) && r.blob ? [r.blob] : []));
+}
 
 function isWire(v: unknown): v is WireResults {
   return typeof v === 'object' && v !== null && 'rows' in v && 'fields' in v;
