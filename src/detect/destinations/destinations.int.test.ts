@@ -15,6 +15,9 @@ import {
   type Stack,
 } from '../../test-support/api.js';
 import { simulateTraffic } from '../../test-support/sim-traffic.js';
+import { ingestFlow } from '../../test-support/flows.js';
+import type { SourceItem } from '../../sources/types.js';
+import { GENERALISE_HOSTS } from './profile.js';
 import { configureDestinationProfiles, destinationStats } from './service.js';
 
 /**
@@ -323,5 +326,76 @@ describe.each(kinds)('destination profiles on the %s stack', (kind) => {
       kind: 'domain',
       source: 'user',
     });
+  });
+});
+
+/**
+ * A device that reaches many peers on one service (as a router's NetFlow export shows a general-purpose
+ * client): past GENERALISE_HOSTS peers on 443/tcp the profile learns `*:443/tcp` and stores no row per
+ * further peer; after learning, a new peer on 443 is quiet and one on another service still alerts.
+ */
+describe.each(kinds)('a destination profile generalised to a service on the %s stack', (kind) => {
+  let s: Stack;
+  const t0 = Date.UTC(2026, 3, 1, 9) * 1000;
+  const mac = '94:10:3e:00:00:42';
+  const flowTo = (i: number, dstPort: number, atUs: number): SourceItem => ({
+    kind: 'flow',
+    flow: ingestFlow({
+      tsStart: atUs,
+      tsEnd: atUs + 1000,
+      srcMac: mac,
+      dstMac: '00:11:22:33:44:55',
+      srcIp: '10.0.0.42',
+      dstIp: `93.184.${i >> 8}.${i & 255}`,
+      srcPort: 40000 + (i % 20000),
+      dstPort,
+      appProto: null,
+      communityId: `1:gen-${i}-${dstPort}=`,
+    }),
+  });
+
+  beforeAll(async () => {
+    configureDestinationProfiles({ enabled: true, learningHours: 1 });
+    s = await makeStack(kind);
+  });
+  afterAll(async () => s?.close());
+
+  async function ingest(items: SourceItem[]): Promise<void> {
+    const res = await new IngestWriter(s.services.store).write(items);
+    await afterCommit(s.services, items, res, { sourceId: null });
+  }
+
+  const entries = () =>
+    queryRows<{ kind: string; value: string; count: string | number }>(
+      s.services.store.db,
+      sql`SELECT e.kind, e.value, e.count FROM device_destinations e JOIN devices d ON d.id = e.device_id
+           WHERE d.mac = ${mac} ORDER BY e.id`,
+    );
+
+  it('learns *:443/tcp after GENERALISE_HOSTS peers and stores no row per further peer', async () => {
+    const peers = GENERALISE_HOSTS * 4;
+    // Two batches, as two commits: the second one finds the service already generalised.
+    const flows = Array.from({ length: peers }, (_, i) => flowTo(i, 443, t0 + i * 1_000_000));
+    await ingest(flows.slice(0, peers / 2));
+    await ingest(flows.slice(peers / 2));
+    const rows = await entries();
+    const endpoints = rows.filter((r) => r.kind === 'endpoint');
+    expect(endpoints).toHaveLength(GENERALISE_HOSTS + 1);
+    const service = endpoints.find((r) => r.value === '*:443/tcp');
+    // It counts the flow that completed it and every flow to a peer learned after it.
+    expect(Number(service?.count)).toBe(peers - GENERALISE_HOSTS + 1);
+  });
+
+  it('after learning, a new peer on the service is quiet and a new service still alerts', async () => {
+    const later = t0 + 2 * 3_600_000_000;
+    await ingest([flowTo(4000, 443, later), flowTo(4001, 6667, later + 1_000_000)]);
+    const raised = await queryRows<{ peer: string; evidence: { destination: { value: string } } }>(
+      s.services.store.db,
+      sql`SELECT a.peer, a.evidence FROM alerts a JOIN devices d ON d.id = a.device_id
+           WHERE d.mac = ${mac} AND a.kind = 'new_destination'`,
+    );
+    expect(raised.map((a) => a.evidence.destination.value)).toEqual([`93.184.15.161:6667/tcp`]);
+    const service = (await entries()).find((r) => r.value === '*:443/tcp');
+    expect(Number(service?.count)).toBe(GENERALISE_HOSTS * 3 + 2); // usage after learning counts on it
   });
 });

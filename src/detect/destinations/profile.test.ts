@@ -3,11 +3,13 @@ import {
   destinationsOf,
   endpointValue,
   eachEntry,
+  GENERALISE_HOSTS,
   judge,
   normaliseDomain,
   normaliseEntry,
   parseEndpoint,
   ProfileMatcher,
+  serviceOf,
   type DestinationKind,
   type FlowDestinations,
 } from './profile.js';
@@ -196,5 +198,51 @@ describe('ProfileMatcher.learn', () => {
       const d = destinationsOf(probe)!;
       expect(judge(learned, d)).toEqual(judge(added, d));
     }
+  });
+});
+
+describe('a service reached on many peers', () => {
+  const peer = (i: number) => `198.51.${100 + (i >> 8)}.${i & 255}`;
+  const endpoint = (i: number, port = 443) =>
+    destinationsOf(flow({ dstIp: peer(i), dstPort: port, appProto: null }))!.endpoint!;
+
+  it('is learned for any peer once GENERALISE_HOSTS peers used it, and judged so', () => {
+    const m = new ProfileMatcher();
+    for (let i = 0; i < GENERALISE_HOSTS - 1; i++) expect(m.learn('endpoint', endpoint(i), true)).toBe(true);
+    expect(m.has('endpoint', endpoint(GENERALISE_HOSTS))).toBe(false);
+    expect(m.learn('endpoint', endpoint(GENERALISE_HOSTS - 1), true)).toBe('*:443/tcp');
+    expect(m.size).toBe(GENERALISE_HOSTS + 1);
+    // Any further peer on 443/tcp is known and counts towards the service entry; a known peer towards its own.
+    expect(m.learn('endpoint', endpoint(500), true)).toBe(false);
+    expect(m.entryFor('endpoint', endpoint(500))).toBe('*:443/tcp');
+    expect(m.entryFor('endpoint', endpoint(3))).toBe(endpoint(3));
+    expect(judge(m, destinationsOf(flow({ dstIp: peer(900), dstPort: 443, appProto: null }))!)).toEqual([]);
+    // Other services of the same peers are not covered.
+    expect(m.entryFor('endpoint', endpoint(3, 8443))).toBeNull();
+    expect(judge(m, destinationsOf(flow({ dstIp: peer(3), dstPort: 8443, appProto: null }))!)).toEqual([
+      { kind: 'endpoint', value: endpoint(3, 8443), peer: peer(3), severity: 'low' },
+    ]);
+  });
+
+  it("keeps counting after a reload from stored entries, and matches a user's *:port/proto the same way", () => {
+    const stored = Array.from({ length: GENERALISE_HOSTS - 1 }, (_, i) => ({
+      kind: 'endpoint' as const,
+      value: endpoint(i, 123).replace('/tcp', '/udp'),
+    }));
+    const m = new ProfileMatcher(stored);
+    expect(m.learn('endpoint', '203.0.113.9:123/udp', true)).toBe('*:123/udp');
+    const user = new ProfileMatcher([{ kind: 'endpoint', value: '*:8883/tcp' }]);
+    expect(user.has('endpoint', '203.0.113.9:8883/tcp')).toBe(true);
+    expect(user.entryFor('endpoint', '203.0.113.9:8883/tcp')).toBe('*:8883/tcp');
+    expect(user.has('endpoint', '203.0.113.9:8883/udp')).toBe(false);
+  });
+
+  it('never generalises portless peers, and reads the service of IPv6 endpoints', () => {
+    expect(serviceOf('[2001:db8::7]:443/tcp')).toBe('443/tcp');
+    expect(serviceOf('[2001:db8::7]/icmpv6')).toBeNull();
+    expect(serviceOf('198.51.100.8/icmp')).toBeNull();
+    const m = new ProfileMatcher();
+    for (let i = 0; i < GENERALISE_HOSTS * 2; i++)
+      expect(m.learn('endpoint', `${peer(i)}/icmp`, true)).toBe(true);
   });
 });

@@ -8,7 +8,11 @@
  *   ZONE_MIN_NAMES different names in the profile counts as a whole (CDNs hand out many host names:
  *   rr3---sn-….googlevideo.com);
  * - `endpoint`: an internet peer the device connected to, `ip:port/proto` (`[v6]:port/proto`; `ip/proto`
- *   for protocols without ports); users may leave parts out or write `*`: `203.0.113.5`, `*:8883/tcp`;
+ *   for protocols without ports); users may leave parts out or write `*`: `203.0.113.5`, `*:8883/tcp`.
+ *   A service (port and protocol) on which a device reaches GENERALISE_HOSTS different peers is learned as
+ *   `*:port/proto`: the device uses that service wherever it points (a CDN, a peer-to-peer mesh, a
+ *   general-purpose client), so its next peer there is no news, and the profile stops growing by one row
+ *   per peer (a router's NetFlow export of such a client would otherwise write a row per flow);
  * - `protocol`: an application protocol the device spoke (dns, tls, http, mqtt, ntp …).
  *
  * Only flows the device opened count (what MUD calls from-device policy); inbound connections are the
@@ -26,6 +30,8 @@ export type DestinationKind = 'domain' | 'endpoint' | 'protocol';
 /** Names under one registered domain from which the whole registered domain is allowed. */
 export const ZONE_MIN_NAMES = 3;
 export const MAX_VALUE_LENGTH = 255;
+/** Different peers on one service (port/proto) from which a profile learns the service for any peer. */
+export const GENERALISE_HOSTS = 32;
 
 /** Ports on which a new internet peer is ordinary (web, DNS, NTP, MQTT, push, STUN, mail); others: medium. */
 export const USUAL_PORTS: ReadonlySet<number> = new Set([
@@ -237,12 +243,25 @@ export function destinationsOf(f: IngestFlow): FlowDestinations | null {
   };
 }
 
+/**
+ * The service of an exact endpoint value (`port/proto` of `host:port/proto`), or null for a portless one
+ * (`host/proto`; in `[v6]/proto` the last colon lies inside the brackets).
+ */
+export function serviceOf(endpoint: string): string | null {
+  const colon = endpoint.lastIndexOf(':');
+  return colon > endpoint.lastIndexOf(']') ? endpoint.slice(colon + 1) : null;
+}
+
 /** The entries of one profile, for matching. */
 export class ProfileMatcher {
   private readonly domains = new Set<string>();
   private readonly zones: string[] = [];
   private readonly namesPerZone = new Map<string, number>();
   private readonly endpoints = new Set<string>();
+  /** `*:port/proto` entries, by `port/proto`: matched without parsing the endpoint. */
+  private readonly services = new Set<string>();
+  /** Exact endpoints per service (`port/proto`), towards GENERALISE_HOSTS. */
+  private readonly hostsPerService = new Map<string, number>();
   private readonly patterns: EndpointPattern[] = [];
   private readonly protocols = new Set<string>();
   size = 0;
@@ -263,9 +282,11 @@ export class ProfileMatcher {
     } else if (kind === 'protocol') this.protocols.add(value);
     else {
       const p = parseEndpoint(value);
-      if (p && p.host !== null && p.port !== null && p.proto !== null) this.endpoints.add(value);
+      if (p && p.host !== null && p.port !== null && p.proto !== null) this.addExact(value);
       else if (p && p.host !== null && p.port === null && p.proto !== null && PORTLESS.has(p.proto))
         this.endpoints.add(value);
+      else if (p && p.host === null && p.port !== null && p.proto !== null)
+        this.services.add(`${p.port}/${protoName(p.proto)}`);
       else if (p) this.patterns.push(p);
     }
   }
@@ -273,21 +294,36 @@ export class ProfileMatcher {
   /**
    * Adds what a flow taught (entriesOf), unless known; false when it was known. An exact endpoint (made by
    * endpointValue from a flow) goes straight into the set: parsing back what was just formatted cost more
-   * than the rest of learning.
+   * than the rest of learning. When the endpoint's service reaches GENERALISE_HOSTS peers, its `*:port/proto`
+   * entry is learned as well and returned (the caller stores it), instead of true.
    */
-  learn(kind: DestinationKind, value: string, exactEndpoint: boolean): boolean {
+  learn(kind: DestinationKind, value: string, exactEndpoint: boolean): boolean | string {
     if (this.has(kind, value)) return false;
     if (kind === 'endpoint' && exactEndpoint) {
       this.size++;
-      this.endpoints.add(value);
+      const service = this.addExact(value);
+      if (service !== null && (this.hostsPerService.get(service) ?? 0) >= GENERALISE_HOSTS) {
+        this.size++;
+        this.services.add(service);
+        return `*:${service}`;
+      }
     } else this.add(kind, value);
     return true;
+  }
+
+  /** The stored entry a known value counts towards: itself, or the `*:port/proto` entry covering it. */
+  entryFor(kind: DestinationKind, value: string): string | null {
+    if (kind === 'endpoint' && !this.endpoints.has(value)) {
+      const service = this.services.size > 0 ? serviceOf(value) : null;
+      if (service !== null && this.services.has(service)) return `*:${service}`;
+    }
+    return this.has(kind, value) ? value : null;
   }
 
   has(kind: DestinationKind, value: string): boolean {
     if (kind === 'domain') return this.allowsDomain(value);
     if (kind === 'protocol') return this.protocols.has(value);
-    return this.endpoints.has(value) || this.matchesPattern(value);
+    return this.endpoints.has(value) || this.coversService(value) || this.matchesPattern(value);
   }
 
   allowsDomain(name: string): boolean {
@@ -295,6 +331,19 @@ export class ProfileMatcher {
     for (const z of this.zones) if (name === z || name.endsWith(`.${z}`)) return true;
     const zone = registeredDomain(name);
     return zone !== null && (this.namesPerZone.get(zone) ?? 0) >= ZONE_MIN_NAMES;
+  }
+
+  private addExact(value: string): string | null {
+    this.endpoints.add(value);
+    const service = serviceOf(value);
+    if (service !== null) this.hostsPerService.set(service, (this.hostsPerService.get(service) ?? 0) + 1);
+    return service;
+  }
+
+  private coversService(endpoint: string): boolean {
+    if (this.services.size === 0) return false;
+    const service = serviceOf(endpoint);
+    return service !== null && this.services.has(service);
   }
 
   private matchesPattern(endpoint: string): boolean {

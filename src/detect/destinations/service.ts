@@ -170,25 +170,33 @@ export async function updateDestinationProfiles(
         }
         const matcher = p.matcher;
         if (p.status === 'learning') {
-          eachEntry(d, (kind, value, exact) => {
-            if (matcher.size >= MAX_PROFILE_ENTRIES && !matcher.has(kind, value)) return;
-            matcher.learn(kind, value, exact);
+          const tally = (kind: DestinationKind, value: string) => {
             const l = learned.get(kind, value);
             if (l) {
               l.n++;
               if (f.tsStart > l.last) l.last = f.tsStart;
             } else learned.put(kind, value, { id, kind, value, n: 1, first: f.tsStart, last: f.tsStart });
+          };
+          eachEntry(d, (kind, value, exact) => {
+            // A known value counts towards the entry that holds it (a service learned for any peer).
+            const entry = matcher.entryFor(kind, value);
+            if (entry !== null) return tally(kind, entry);
+            if (matcher.size >= MAX_PROFILE_ENTRIES) return;
+            const generalised = matcher.learn(kind, value, exact);
+            tally(kind, value);
+            if (typeof generalised === 'string') tally(kind, generalised);
           });
           continue;
         }
         const violations = judge(matcher, d);
         eachEntry(d, (kind, value) => {
           if (violations.length > 0 && violations.some((v) => v.kind === kind && v.value === value)) return;
-          const u = used.get(kind, value);
+          const entry = matcher.entryFor(kind, value) ?? value;
+          const u = used.get(kind, entry);
           if (u) {
             u.n++;
             if (f.tsStart > u.last) u.last = f.tsStart;
-          } else used.put(kind, value, { id, kind, value, n: 1, last: f.tsStart });
+          } else used.put(kind, entry, { id, kind, value: entry, n: 1, last: f.tsStart });
         });
         for (const v of violations) found.push({ id, v, f, p });
       }
