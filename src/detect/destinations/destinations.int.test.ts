@@ -354,15 +354,22 @@ describe.each(kinds)('a destination profile generalised to a service on the %s s
     }),
   });
 
+  let sourceId: string;
+
   beforeAll(async () => {
     configureDestinationProfiles({ enabled: true, learningHours: 1 });
     s = await makeStack(kind);
+    const [src] = await s.services.store.db
+      .insert(sources)
+      .values({ kind: 'netflow', name: 'router export', status: 'running' })
+      .returning({ id: sources.id });
+    sourceId = src!.id;
   });
   afterAll(async () => s?.close());
 
   async function ingest(items: SourceItem[]): Promise<void> {
     const res = await new IngestWriter(s.services.store).write(items);
-    await afterCommit(s.services, items, res, { sourceId: null });
+    await afterCommit(s.services, items, res, { sourceId });
   }
 
   const entries = () =>

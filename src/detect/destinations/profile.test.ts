@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   destinationsOf,
@@ -9,6 +10,7 @@ import {
   normaliseEntry,
   parseEndpoint,
   ProfileMatcher,
+  serviceKey,
   serviceOf,
   type DestinationKind,
   type FlowDestinations,
@@ -238,11 +240,39 @@ describe('a service reached on many peers', () => {
   });
 
   it('never generalises portless peers, and reads the service of IPv6 endpoints', () => {
-    expect(serviceOf('[2001:db8::7]:443/tcp')).toBe('443/tcp');
-    expect(serviceOf('[2001:db8::7]/icmpv6')).toBeNull();
-    expect(serviceOf('198.51.100.8/icmp')).toBeNull();
+    expect(serviceOf('[2001:db8::7]:443/tcp')).toBe(serviceKey(443, 6));
+    expect(serviceOf('198.51.100.8:53/udp')).toBe(serviceKey(53, 17));
+    expect(serviceOf('[2001:db8::7]/icmpv6')).toBe(-1);
+    expect(serviceOf('198.51.100.8/icmp')).toBe(-1);
+    expect(serviceOf('198.51.100.8:99999/tcp')).toBe(-1);
     const m = new ProfileMatcher();
     for (let i = 0; i < GENERALISE_HOSTS * 2; i++)
       expect(m.learn('endpoint', `${peer(i)}/icmp`, true)).toBe(true);
+  });
+});
+
+describe('serviceKey of a flow', () => {
+  it('is the service read back from its endpoint value, and matching by it equals matching by the value', () => {
+    const m = new ProfileMatcher([
+      { kind: 'endpoint', value: '*:443/tcp' },
+      { kind: 'endpoint', value: '*:123/udp' },
+      { kind: 'endpoint', value: '203.0.113.9:8883/tcp' },
+      { kind: 'endpoint', value: '203.0.113.10' },
+    ]);
+    fc.assert(
+      fc.property(
+        fc.ipV4(),
+        fc.ipV6(),
+        fc.boolean(),
+        fc.constantFrom(443, 123, 8883, 0, 65535, 6667),
+        fc.constantFrom(6, 17, 1, 58, 132),
+        (v4, v6, useV6, dstPort, proto) => {
+          const d = destinationsOf(flow({ dstIp: useV6 ? v6 : v4, dstPort, proto, appProto: null }))!;
+          if (!d.endpoint) return;
+          expect(d.service).toBe(serviceOf(d.endpoint));
+          expect(m.entryFor('endpoint', d.endpoint, d.service)).toBe(m.entryFor('endpoint', d.endpoint));
+        },
+      ),
+    );
   });
 });

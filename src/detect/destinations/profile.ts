@@ -176,6 +176,8 @@ export interface FlowDestinations {
   endpoint: string | null;
   /** The endpoint names host, port and protocol (or host and a portless protocol): an exact entry. */
   endpointExact: boolean;
+  /** serviceKey of an exact endpoint with a port, else -1. */
+  service: number;
   peerIp: string;
   peerPort: number | null;
   proto: number;
@@ -235,6 +237,7 @@ export function destinationsOf(f: IngestFlow): FlowDestinations | null {
     named,
     endpoint: external ? endpointValue(f.dstIp, f.dstPort, f.proto) : null,
     endpointExact: peerPort !== null || PORTLESS.has(f.proto),
+    service: external && peerPort !== null ? serviceKey(peerPort, f.proto) : -1,
     peerIp: f.dstIp,
     peerPort,
     proto: f.proto,
@@ -243,13 +246,22 @@ export function destinationsOf(f: IngestFlow): FlowDestinations | null {
   };
 }
 
+/** A service (port and protocol) as one number, for matching without strings. */
+export const serviceKey = (port: number, proto: number): number => port * 256 + proto;
+
 /**
- * The service of an exact endpoint value (`port/proto` of `host:port/proto`), or null for a portless one
- * (`host/proto`; in `[v6]/proto` the last colon lies inside the brackets).
+ * The service of an exact endpoint value (`host:port/proto`, `[v6]:port/proto`), or -1 for a portless one
+ * (`host/proto`; in `[v6]/proto` the last colon lies inside the brackets) or one that does not parse.
  */
-export function serviceOf(endpoint: string): string | null {
+export function serviceOf(endpoint: string): number {
   const colon = endpoint.lastIndexOf(':');
-  return colon > endpoint.lastIndexOf(']') ? endpoint.slice(colon + 1) : null;
+  const slash = endpoint.lastIndexOf('/');
+  if (colon <= endpoint.lastIndexOf(']') || slash < colon) return -1;
+  const port = Number(endpoint.slice(colon + 1, slash));
+  const proto = protoOf(endpoint.slice(slash + 1));
+  return Number.isInteger(port) && port >= 0 && port <= 65535 && proto !== null
+    ? serviceKey(port, proto)
+    : -1;
 }
 
 /** The entries of one profile, for matching. */
@@ -258,10 +270,10 @@ export class ProfileMatcher {
   private readonly zones: string[] = [];
   private readonly namesPerZone = new Map<string, number>();
   private readonly endpoints = new Set<string>();
-  /** `*:port/proto` entries, by `port/proto`: matched without parsing the endpoint. */
-  private readonly services = new Set<string>();
-  /** Exact endpoints per service (`port/proto`), towards GENERALISE_HOSTS. */
-  private readonly hostsPerService = new Map<string, number>();
+  /** `*:port/proto` entries by serviceKey: matched without parsing the endpoint. */
+  private readonly services = new Map<number, string>();
+  /** Exact endpoints per serviceKey, towards GENERALISE_HOSTS. */
+  private readonly hostsPerService = new Map<number, number>();
   private readonly patterns: EndpointPattern[] = [];
   private readonly protocols = new Set<string>();
   size = 0;
@@ -282,40 +294,58 @@ export class ProfileMatcher {
     } else if (kind === 'protocol') this.protocols.add(value);
     else {
       const p = parseEndpoint(value);
-      if (p && p.host !== null && p.port !== null && p.proto !== null) this.addExact(value);
+      if (p && p.host !== null && p.port !== null && p.proto !== null)
+        this.addExact(value, serviceKey(p.port, p.proto));
       else if (p && p.host !== null && p.port === null && p.proto !== null && PORTLESS.has(p.proto))
         this.endpoints.add(value);
       else if (p && p.host === null && p.port !== null && p.proto !== null)
-        this.services.add(`${p.port}/${protoName(p.proto)}`);
+        this.services.set(serviceKey(p.port, p.proto), value);
       else if (p) this.patterns.push(p);
     }
   }
 
   /**
-   * Adds what a flow taught (entriesOf), unless known; false when it was known. An exact endpoint (made by
-   * endpointValue from a flow) goes straight into the set: parsing back what was just formatted cost more
-   * than the rest of learning. When the endpoint's service reaches GENERALISE_HOSTS peers, its `*:port/proto`
-   * entry is learned as well and returned (the caller stores it), instead of true.
+   * Adds what a flow taught (eachEntry), unless known; false when it was known. An exact endpoint (made by
+   * endpointValue from a flow, `service` its serviceKey or -1) goes straight into the set: parsing back what
+   * was just formatted cost more than the rest of learning. When the endpoint's service reaches
+   * GENERALISE_HOSTS peers, its `*:port/proto` entry is learned as well and returned (the caller stores it)
+   * instead of true.
    */
-  learn(kind: DestinationKind, value: string, exactEndpoint: boolean): boolean | string {
-    if (this.has(kind, value)) return false;
-    if (kind === 'endpoint' && exactEndpoint) {
+  learn(
+    kind: DestinationKind,
+    value: string,
+    exactEndpoint: boolean,
+    knownService?: number,
+  ): boolean | string {
+    const exact = kind === 'endpoint' && exactEndpoint;
+    const service = knownService ?? (exact ? serviceOf(value) : -1);
+    if (this.entryFor(kind, value, service) !== null) return false;
+    if (exact) {
       this.size++;
-      const service = this.addExact(value);
-      if (service !== null && (this.hostsPerService.get(service) ?? 0) >= GENERALISE_HOSTS) {
+      this.addExact(value, service);
+      if (service >= 0 && (this.hostsPerService.get(service) ?? 0) >= GENERALISE_HOSTS) {
+        const entry = `*:${service >> 8}/${protoName(service & 255)}`;
         this.size++;
-        this.services.add(service);
-        return `*:${service}`;
+        this.services.set(service, entry);
+        return entry;
       }
     } else this.add(kind, value);
     return true;
   }
 
-  /** The stored entry a known value counts towards: itself, or the `*:port/proto` entry covering it. */
-  entryFor(kind: DestinationKind, value: string): string | null {
-    if (kind === 'endpoint' && !this.endpoints.has(value)) {
-      const service = this.services.size > 0 ? serviceOf(value) : null;
-      if (service !== null && this.services.has(service)) return `*:${service}`;
+  /**
+   * The stored entry a value counts towards: itself, or the `*:port/proto` entry covering it; null when the
+   * profile does not allow it. `service`: the endpoint's serviceKey when the caller knows it (-1: none),
+   * read from the value when left out.
+   */
+  entryFor(kind: DestinationKind, value: string, service?: number): string | null {
+    if (kind === 'endpoint') {
+      if (this.endpoints.has(value)) return value;
+      if (this.services.size > 0) {
+        const entry = this.services.get(service ?? serviceOf(value));
+        if (entry !== undefined) return entry;
+      }
+      return this.matchesPattern(value) ? value : null;
     }
     return this.has(kind, value) ? value : null;
   }
@@ -323,7 +353,7 @@ export class ProfileMatcher {
   has(kind: DestinationKind, value: string): boolean {
     if (kind === 'domain') return this.allowsDomain(value);
     if (kind === 'protocol') return this.protocols.has(value);
-    return this.endpoints.has(value) || this.coversService(value) || this.matchesPattern(value);
+    return this.entryFor(kind, value) !== null;
   }
 
   allowsDomain(name: string): boolean {
@@ -333,17 +363,9 @@ export class ProfileMatcher {
     return zone !== null && (this.namesPerZone.get(zone) ?? 0) >= ZONE_MIN_NAMES;
   }
 
-  private addExact(value: string): string | null {
+  private addExact(value: string, service: number): void {
     this.endpoints.add(value);
-    const service = serviceOf(value);
-    if (service !== null) this.hostsPerService.set(service, (this.hostsPerService.get(service) ?? 0) + 1);
-    return service;
-  }
-
-  private coversService(endpoint: string): boolean {
-    if (this.services.size === 0) return false;
-    const service = serviceOf(endpoint);
-    return service !== null && this.services.has(service);
+    if (service >= 0) this.hostsPerService.set(service, (this.hostsPerService.get(service) ?? 0) + 1);
   }
 
   private matchesPattern(endpoint: string): boolean {
@@ -361,16 +383,16 @@ export class ProfileMatcher {
 
 /**
  * The entries a flow teaches a profile during learning, one call each (`exact`: an endpoint that names
- * host, port and protocol, see ProfileMatcher.learn).
+ * host, port and protocol, `service` its serviceKey or -1; see ProfileMatcher.learn).
  */
 export function eachEntry(
   d: FlowDestinations,
-  fn: (kind: DestinationKind, value: string, exact: boolean) => void,
+  fn: (kind: DestinationKind, value: string, exact: boolean, service: number) => void,
 ): void {
-  for (const n of d.queried) fn('domain', n, false);
-  for (const n of d.named) if (!d.queried.includes(n)) fn('domain', n, false);
-  if (d.endpoint) fn('endpoint', d.endpoint, d.endpointExact);
-  if (d.protocol) fn('protocol', d.protocol, false);
+  for (const n of d.queried) fn('domain', n, false, -1);
+  for (const n of d.named) if (!d.queried.includes(n)) fn('domain', n, false, -1);
+  if (d.endpoint) fn('endpoint', d.endpoint, d.endpointExact, d.service);
+  if (d.protocol) fn('protocol', d.protocol, false, -1);
 }
 
 export interface Violation {
@@ -399,7 +421,7 @@ export function judge(m: ProfileMatcher, d: FlowDestinations): Violation[] {
   for (const n of d.named)
     if (!m.allowsDomain(n) && !d.queried.includes(n))
       out.push({ kind: 'domain', value: n, peer: n, severity: sev });
-  if (d.endpoint && d.named.length === 0 && !m.has('endpoint', d.endpoint))
+  if (d.endpoint && d.named.length === 0 && m.entryFor('endpoint', d.endpoint, d.service) === null)
     out.push({ kind: 'endpoint', value: d.endpoint, peer: d.peerIp, severity: sev });
   if (d.protocol && !m.has('protocol', d.protocol))
     out.push({ kind: 'protocol', value: d.protocol, peer: `proto:${d.protocol}`, severity: sev });

@@ -159,45 +159,50 @@ export async function updateDestinationProfiles(
         p.untilUs = firstUs + p.learningHours * HOUR_US;
         started.push({ id, startUs: firstUs, untilUs: p.untilUs });
       }
-      // This device's tallies for the batch, per kind by value (rows in first-seen order).
+      // This device's tallies for the batch, per kind by value (rows in first-seen order). The callbacks
+      // are made once per device, not per flow: `ts` and `violations` are the current flow's.
       const learned = new Tally<LearnedRow>();
       const used = new Tally<UsedRow>();
+      const matcher = p.matcher;
+      let ts = 0;
+      let violations: Violation[] = [];
+      const tally = (kind: DestinationKind, value: string) => {
+        const l = learned.get(kind, value);
+        if (l) {
+          l.n++;
+          if (ts > l.last) l.last = ts;
+        } else learned.put(kind, value, { id, kind, value, n: 1, first: ts, last: ts });
+      };
+      const learn = (kind: DestinationKind, value: string, exact: boolean, service: number) => {
+        // A known value counts towards the entry that holds it (a service learned for any peer).
+        const entry = matcher.entryFor(kind, value, service);
+        if (entry !== null) return tally(kind, entry);
+        if (matcher.size >= MAX_PROFILE_ENTRIES) return;
+        const generalised = matcher.learn(kind, value, exact, service);
+        tally(kind, value);
+        if (typeof generalised === 'string') tally(kind, generalised);
+      };
+      const use = (kind: DestinationKind, value: string, _exact: boolean, service: number) => {
+        if (violations.length > 0 && violations.some((v) => v.kind === kind && v.value === value)) return;
+        const entry = matcher.entryFor(kind, value, service) ?? value;
+        const u = used.get(kind, entry);
+        if (u) {
+          u.n++;
+          if (ts > u.last) u.last = ts;
+        } else used.put(kind, entry, { id, kind, value: entry, n: 1, last: ts });
+      };
       for (const { f, d } of list) {
-        const until = p.untilUs as number;
-        if (p.status === 'learning' && f.tsStart >= until) {
+        ts = f.tsStart;
+        if (p.status === 'learning' && ts >= (p.untilUs as number)) {
           p.status = 'enforcing';
-          enforcing.push({ id, atUs: f.tsStart });
+          enforcing.push({ id, atUs: ts });
         }
-        const matcher = p.matcher;
         if (p.status === 'learning') {
-          const tally = (kind: DestinationKind, value: string) => {
-            const l = learned.get(kind, value);
-            if (l) {
-              l.n++;
-              if (f.tsStart > l.last) l.last = f.tsStart;
-            } else learned.put(kind, value, { id, kind, value, n: 1, first: f.tsStart, last: f.tsStart });
-          };
-          eachEntry(d, (kind, value, exact) => {
-            // A known value counts towards the entry that holds it (a service learned for any peer).
-            const entry = matcher.entryFor(kind, value);
-            if (entry !== null) return tally(kind, entry);
-            if (matcher.size >= MAX_PROFILE_ENTRIES) return;
-            const generalised = matcher.learn(kind, value, exact);
-            tally(kind, value);
-            if (typeof generalised === 'string') tally(kind, generalised);
-          });
+          eachEntry(d, learn);
           continue;
         }
-        const violations = judge(matcher, d);
-        eachEntry(d, (kind, value) => {
-          if (violations.length > 0 && violations.some((v) => v.kind === kind && v.value === value)) return;
-          const entry = matcher.entryFor(kind, value) ?? value;
-          const u = used.get(kind, entry);
-          if (u) {
-            u.n++;
-            if (f.tsStart > u.last) u.last = f.tsStart;
-          } else used.put(kind, entry, { id, kind, value: entry, n: 1, last: f.tsStart });
-        });
+        violations = judge(matcher, d);
+        eachEntry(d, use);
         for (const v of violations) found.push({ id, v, f, p });
       }
       learned.drainInto(learnedRows);
