@@ -359,7 +359,7 @@ export class IngestWriter {
     }
 
     // 5. Flows, and per-device per-minute rollups from the device's own point of view.
-    const rollups = new Map<string, Rollup>();
+    const rollups: Rollups = new Map();
     const deviceIds: (number | null)[] = [];
     const peerIds: (number | null)[] = [];
     flows.forEach((f, i) => {
@@ -381,7 +381,11 @@ export class IngestWriter {
         sourceId,
       );
     }
-    if (rollups.size > 0) await upsertRollups(tx, [...rollups.values()]);
+    if (rollups.size > 0)
+      await upsertRollups(
+        tx,
+        [...rollups.values()].flatMap((m) => [...m.values()]),
+      );
 
     // 6. Signals: one row per (device, kind, value), counted.
     const signals = new Map<
@@ -452,10 +456,14 @@ interface Rollup {
   synNoAck: number;
 }
 
-function addRollup(map: Map<string, Rollup>, deviceId: number, f: IngestFlow, deviceIsSource: boolean): void {
+/** A batch's rollups by device id, then by minute (numbers: no key string per flow). */
+type Rollups = Map<number, Map<number, Rollup>>;
+
+function addRollup(map: Rollups, deviceId: number, f: IngestFlow, deviceIsSource: boolean): void {
   const minuteMs = minuteOf(f.tsStart);
-  const key = `${deviceId}:${minuteMs}`;
-  let r = map.get(key);
+  let minutes = map.get(deviceId);
+  if (!minutes) map.set(deviceId, (minutes = new Map()));
+  let r = minutes.get(minuteMs);
   if (!r) {
     r = {
       deviceId,
@@ -470,7 +478,7 @@ function addRollup(map: Map<string, Rollup>, deviceId: number, f: IngestFlow, de
       dnsQueries: 0,
       synNoAck: 0,
     };
-    map.set(key, r);
+    minutes.set(minuteMs, r);
   }
   r.flows++;
   r.bytesOut += deviceIsSource ? f.bytesOut : f.bytesIn;

@@ -232,7 +232,7 @@ export function destinationsOf(f: IngestFlow): FlowDestinations | null {
   }
   const peerPort = PORTLESS.has(f.proto) ? null : f.dstPort;
   return {
-    device: { mac: src.mac, ip: src.ip },
+    device: src,
     queried,
     named,
     endpoint: external ? endpointValue(f.dstIp, f.dstPort, f.proto) : null,
@@ -334,18 +334,19 @@ export class ProfileMatcher {
   }
 
   /**
-   * The stored entry a value counts towards: itself, or the `*:port/proto` entry covering it; null when the
-   * profile does not allow it. `service`: the endpoint's serviceKey when the caller knows it (-1: none),
-   * read from the value when left out.
+   * The stored entry a value counts towards: the `*:port/proto` entry of its service when there is one
+   * (once generalised, a service's traffic counts there, its exact peers included), else the value itself;
+   * null when the profile does not allow it. `service`: the endpoint's serviceKey when the caller knows it
+   * (-1: none), read from the value when left out. The service comes first: it is a number, while the value
+   * is a string made for this flow (hashing it costs more than the rest of the lookup).
    */
   entryFor(kind: DestinationKind, value: string, service?: number): string | null {
     if (kind === 'endpoint') {
-      if (this.endpoints.has(value)) return value;
       if (this.services.size > 0) {
         const entry = this.services.get(service ?? serviceOf(value));
         if (entry !== undefined) return entry;
       }
-      return this.matchesPattern(value) ? value : null;
+      return this.endpoints.has(value) || this.matchesPattern(value) ? value : null;
     }
     return this.has(kind, value) ? value : null;
   }

@@ -80,7 +80,11 @@ interface CachedProfile {
 }
 
 interface PerStore {
-  ids: Map<string, { id: number | null; at: number }>;
+  /** Device ids by MAC and by IP, with the time they were read. */
+  ids: {
+    mac: Map<string, { id: number | null; at: number }>;
+    ip: Map<string, { id: number | null; at: number }>;
+  };
   profiles: Map<number, CachedProfile>;
 }
 
@@ -88,7 +92,7 @@ const perStore = new WeakMap<Store, PerStore>();
 
 function stateOf(store: Store): PerStore {
   let s = perStore.get(store);
-  if (!s) perStore.set(store, (s = { ids: new Map(), profiles: new Map() }));
+  if (!s) perStore.set(store, (s = { ids: { mac: new Map(), ip: new Map() }, profiles: new Map() }));
   return s;
 }
 
@@ -130,7 +134,7 @@ export async function updateDestinationProfiles(
     );
     const byDevice = new Map<number, { f: IngestFlow; d: FlowDestinations }[]>();
     for (const x of flows) {
-      const id = ids.get(keyOf(x.d.device));
+      const id = idOf(ids, x.d.device);
       if (id === undefined || id === null) continue;
       let list = byDevice.get(id);
       if (!list) byDevice.set(id, (list = []));
@@ -387,41 +391,50 @@ function violationAlert(
   };
 }
 
-const keyOf = (d: { mac: string | null; ip: string }) => (d.mac ? `mac:${d.mac}` : `ip:${d.ip}`);
+/** Device ids by MAC and by IP (two maps: no key string made per flow). */
+interface DeviceIds {
+  mac: Map<string, number | null>;
+  ip: Map<string, number | null>;
+}
+
+const idOf = (ids: DeviceIds, d: { mac: string | null; ip: string }): number | null | undefined =>
+  d.mac ? ids.mac.get(d.mac) : ids.ip.get(d.ip);
 
 /** Device ids by MAC (the merge target when merged) or, without a MAC, by the device that last had the IP. */
 async function resolveDevices(
   db: Db,
   st: PerStore,
   ends: readonly { mac: string | null; ip: string }[],
-): Promise<Map<string, number | null>> {
+): Promise<DeviceIds> {
   const now = Date.now();
-  const out = new Map<string, number | null>();
+  const out: DeviceIds = { mac: new Map(), ip: new Map() };
   const macs = new Set<string>();
   const ips = new Set<string>();
   for (const e of ends) {
-    const k = keyOf(e);
-    if (out.has(k)) continue;
-    const c = st.ids.get(k);
+    const key = e.mac ? e.mac : e.ip;
+    const known = e.mac ? out.mac : out.ip;
+    const cache = e.mac ? st.ids.mac : st.ids.ip;
+    if (known.has(key)) continue;
+    const c = cache.get(key);
     if (c && now - c.at < ID_TTL_MS && c.id !== null) {
-      out.set(k, c.id);
+      known.set(key, c.id);
       continue;
     }
-    out.set(k, null);
+    known.set(key, null);
     if (e.mac) macs.add(e.mac);
     else ips.add(e.ip);
   }
-  const put = (k: string, id: number) => {
-    out.set(k, id);
-    if (st.ids.size >= 100_000) st.ids.clear();
-    st.ids.set(k, { id, at: now });
+  const put = (known: DeviceIds['mac'], cache: PerStore['ids']['mac'], key: string, id: number) => {
+    known.set(key, id);
+    if (cache.size >= 100_000) cache.clear();
+    cache.set(key, { id, at: now });
   };
   if (macs.size) {
     const rows = await queryRows<{ id: number | string; mac: string; merged_into: number | string | null }>(
       db,
       sql`SELECT id, mac, merged_into FROM devices WHERE mac = ANY(${sql.param([...macs])}::text[])`,
     );
-    for (const r of rows) put(`mac:${r.mac}`, Number(r.merged_into ?? r.id));
+    for (const r of rows) put(out.mac, st.ids.mac, r.mac, Number(r.merged_into ?? r.id));
   }
   if (ips.size) {
     const rows = await queryRows<{ ip: string; device_id: number | string }>(
@@ -433,7 +446,7 @@ async function resolveDevices(
              WHERE mac IS NULL AND merged_into IS NULL AND primary_ip = ANY(${sql.param([...ips])}::inet[])
           ) a ORDER BY a.ip, a.last_seen DESC`,
     );
-    for (const r of rows) put(`ip:${r.ip}`, Number(r.device_id));
+    for (const r of rows) put(out.ip, st.ids.ip, r.ip, Number(r.device_id));
   }
   return out;
 }
