@@ -76,6 +76,8 @@ async function startCollector(
       for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
     },
     log: { warn: (obj) => warnings.push(obj) },
+    // Replays of exports recorded years ago: their own times, not re-dated to their arrival now.
+    timeWindow: null,
     ...extra,
   });
   running.push(c);

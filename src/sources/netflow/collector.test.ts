@@ -126,7 +126,7 @@ describe('FlowExportRecord → IngestFlow', () => {
  * An IPFIX message (domain 1) with template 300 and one data record: 192.168.1.10 → 8.8.8.8, protocol and
  * flowStartMilliseconds as 8-byte fields (exporters may size any element up to 8 bytes).
  */
-function wideFields(protocol: bigint, startMs: bigint): Uint8Array {
+function wideFields(protocol: bigint, startMs: bigint, exportSec = 1_700_000_000): Uint8Array {
   const fields: [number, number][] = [
     [8, 4],
     [12, 4],
@@ -152,10 +152,13 @@ function wideFields(protocol: bigint, startMs: bigint): Uint8Array {
   const h = Buffer.alloc(16);
   h.writeUInt16BE(10, 0);
   h.writeUInt16BE(16 + tmpl.length + data.length, 2);
-  h.writeUInt32BE(1_700_000_000, 4);
+  h.writeUInt32BE(exportSec, 4);
   h.writeUInt32BE(1, 12);
   return new Uint8Array(Buffer.concat([h, tmpl, data]));
 }
+
+/** The datagrams of wideFields are exported at 1_700_000_000 s: they arrive then. */
+const ARRIVAL_MS = 1_700_000_000_000;
 
 describe('values the database cannot store', () => {
   it('a record whose protocol, port or counters overflow their column is dropped and counted', () => {
@@ -163,6 +166,7 @@ describe('values the database cannot store', () => {
     const c = new NetflowCollector({
       port: 0,
       onItems: (items) => flows.push(...items),
+      now: () => ARRIVAL_MS,
     });
     c.handle(wideFields(6n, 1_699_999_999_000n), '10.0.0.1');
     expect(flows.length).toBe(1);
@@ -182,9 +186,45 @@ describe('values the database cannot store', () => {
       onItems: (items) => {
         for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
       },
+      now: () => ARRIVAL_MS,
     });
     c.handle(wideFields(17n, 2n ** 63n), '10.0.0.1');
     expect(flows[0]).toMatchObject({ tsStart: 1_700_000_000_000_000, tsEnd: 1_700_000_000_000_000 });
+    expect(c.stats().errors).toEqual({});
+  });
+});
+
+describe("the collector's window on flow time", () => {
+  const collect = (timeWindow?: null) => {
+    const flows: IngestFlow[] = [];
+    const warnings: object[] = [];
+    const c = new NetflowCollector({
+      port: 0,
+      onItems: (items) => {
+        for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
+      },
+      log: { warn: (obj) => warnings.push(obj) },
+      now: () => ARRIVAL_MS,
+      ...(timeWindow === null ? { timeWindow } : {}),
+    });
+    return { c, flows, warnings };
+  };
+
+  it('re-dates flows from a router clock far off (year 2000, a week ahead) to their arrival, counted and warned', () => {
+    const { c, flows, warnings } = collect();
+    c.handle(wideFields(17n, BigInt(Date.UTC(2000, 0, 1))), '10.0.0.1');
+    const weekAhead = ARRIVAL_MS + 7 * 86_400_000; // the header's export time too
+    c.handle(wideFields(17n, BigInt(weekAhead), weekAhead / 1000), '10.0.0.1');
+    c.handle(wideFields(17n, BigInt(ARRIVAL_MS - 3_600_000)), '10.0.0.1'); // an hour ago: as dated
+    expect(flows.map((f) => f.tsStart / 1000)).toEqual([ARRIVAL_MS, ARRIVAL_MS, ARRIVAL_MS - 3_600_000]);
+    expect(c.stats().errors).toEqual({ time_out_of_window: 2 });
+    expect(warnings).toEqual([expect.objectContaining({ exporter: '10.0.0.1', kind: 'time_out_of_window' })]);
+  });
+
+  it("keeps exporters' times when off (a replay of an old export)", () => {
+    const { c, flows } = collect(null);
+    c.handle(wideFields(17n, BigInt(Date.UTC(2000, 0, 1))), '10.0.0.1');
+    expect(flows[0]?.tsStart).toBe(Date.UTC(2000, 0, 1) * 1000);
     expect(c.stats().errors).toEqual({});
   });
 });

@@ -27,6 +27,7 @@ import {
 import type { SourceItem, SourceStats } from '../types.js';
 import { countError, emptyStats } from '../types.js';
 import { flowExportToIngest, unstorable } from './convert.js';
+import { DEFAULT_TIME_WINDOW, redateOutsideWindow, type TimeWindow } from './time-window.js';
 
 export interface CollectorLogger {
   warn(obj: object, msg: string): void;
@@ -56,6 +57,12 @@ export interface NetflowCollectorOptions {
    * the value it grants, its bookkeeping included): see stats().recvBufferSize for what was granted.
    */
   recvBufferSize?: number;
+  /**
+   * Flows dated outside this window around their arrival are re-dated to it and counted
+   * (`time_out_of_window`; see time-window.ts). Default: a day before, 10 minutes after. null: off (a
+   * replay of an old export through a tool).
+   */
+  timeWindow?: TimeWindow | null;
   /** Clock (ms), for tests. Default Date.now. */
   now?: () => number;
 }
@@ -287,13 +294,14 @@ export class NetflowCollector {
       if (e instanceof DecodeError) this.error(ex, e.kind, e.message);
       else this.error(ex, 'internal', e instanceof Error ? e.message : String(e));
     }
-    this.emit(ex, records);
+    this.emit(ex, records, nowMs);
   }
 
-  private emit(ex: Exporter, records: FlowExportRecord[]): void {
+  private emit(ex: Exporter, records: FlowExportRecord[], nowMs: number): void {
     if (records.length === 0) return;
     const items: SourceItem[] = [];
     const seed = this.opts.communityIdSeed ?? 0;
+    const window = this.opts.timeWindow === undefined ? DEFAULT_TIME_WINDOW : this.opts.timeWindow;
     for (const r of records) {
       this.totals.records++;
       ex.stats.records++;
@@ -306,6 +314,15 @@ export class NetflowCollector {
       if (bad !== null) {
         this.error(ex, 'bad_value', `flow record with a value out of range: ${bad}`);
         continue;
+      }
+      if (window) {
+        const dated = flow.tsStart;
+        if (redateOutsideWindow(flow, nowMs, window))
+          this.error(
+            ex,
+            'time_out_of_window',
+            `flow dated ${new Date(Math.floor(dated / 1000)).toISOString()}, far from its arrival: stored at its arrival`,
+          );
       }
       items.push({ kind: 'flow', flow });
     }

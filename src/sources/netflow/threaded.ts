@@ -151,6 +151,7 @@ export class ThreadedNetflowCollector {
           'communityIdSeed',
           'limits',
           'templateCache',
+          'timeWindow',
         ]),
       },
       batchRecords: o.batchRecords ?? 4096,
