@@ -8,12 +8,14 @@
  */
 import { ipv4Text, ipv6ToString, macOrNull } from '../wire/addr.js';
 import { decodeDhcp } from '../wire/dhcp/decode.js';
-import type { DnsAnswerSummary } from '../wire/dns/decode.js';
+import type { DnsAnswerSummary, DnsSummary } from '../wire/dns/decode.js';
+import type { DhcpMessage } from '../wire/dhcp/types.js';
 import { DecodeError } from '../wire/errors.js';
 import { decodeHttp, looksLikeHttpRequest } from '../wire/http/decode.js';
 import { decodeMqttConnect, looksLikeMqttConnect } from '../wire/mqtt/decode.js';
 import type { PacketInfo } from '../wire/packet/types.js';
 import { decodeSsdp } from '../wire/ssdp/decode.js';
+import type { SsdpMessage } from '../wire/ssdp/types.js';
 import type { DeviceDescription } from '../wire/upnp/types.js';
 import { clientHelloPrints, decodeTlsClientHello, looksLikeTlsHandshake } from '../wire/tls/decode.js';
 import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, DNS_TCP, type PayloadCache } from './payload-cache.js';
@@ -91,6 +93,11 @@ function isServiceType(name: string): boolean {
 /** Per-call state of emitObservations: the sink, the packet time and the per-packet count. */
 class Emitter {
   sink: ObservationSink | null = null;
+  /**
+   * The sink when it is an ObservationAggregator (which can replay a packet's observations) and decodes come
+   * from a payload cache (without one, no two packets share a decode to replay).
+   */
+  agg: ObservationAggregator | null = null;
   ts = 0;
   n = 0;
   active = false;
@@ -99,6 +106,30 @@ class Emitter {
     if (value === null || value === '' || this.n >= MAX_PER_PACKET) return;
     this.n++;
     this.sink?.observe(kind, mac, ip, value, this.ts);
+  }
+
+  /**
+   * True when the observations of the memoised decode `m` sent by (mac, ip) were replayed: the aggregator
+   * saw exactly these since its last take(). Otherwise the caller emits them, between this call and
+   * recorded(), and the aggregator records them for the next packet with the same decode. Only for
+   * observations that are a function of (m, mac, ip) alone, emitted first for their packet (the
+   * per-packet count starts at 0 either way).
+   */
+  replayed(m: object, mac: string | null, ip: string | null): boolean {
+    const agg = this.agg;
+    if (agg === null || this.n !== 0) return false;
+    const k = agg.replay(m, mac, ip, this.ts);
+    if (k >= 0) {
+      this.n += k;
+      return true;
+    }
+    agg.startRecording();
+    return false;
+  }
+
+  /** Ends what replayed() started: keeps the recording of `m`'s observations. */
+  recorded(m: object, mac: string | null, ip: string | null): void {
+    this.agg?.keepRecording(m, mac, ip);
   }
 }
 
@@ -117,9 +148,10 @@ export function emitObservations(
   if (info.payloadLength <= 0 || info.payloadOffset < 0) return 0;
   const off = info.payloadOffset;
   const len = Math.min(info.payloadLength, frame.length - off);
-  if (len <= 0) return 0;
+  if (len <= 0 || !mayCarryObservations(info, frame[off] ?? 0)) return 0;
   const em = shared.active ? new Emitter() : shared;
   em.sink = sink;
+  em.agg = cache !== null && sink instanceof ObservationAggregator ? sink : null;
   em.ts = info.tsMicros;
   em.n = 0;
   em.active = true;
@@ -129,10 +161,40 @@ export function emitObservations(
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
   } finally {
+    em.agg?.stopRecording();
     em.active = false;
     em.sink = null;
+    em.agg = null;
   }
   return em.n;
+}
+
+/**
+ * False when udp() and tcp() below would pass the packet by without decoding anything: by its ports, or for
+ * TCP by the first payload byte each of its branches requires (0x16 a TLS handshake, C D G H O P T an HTTP
+ * method, 0x10 an MQTT CONNECT) or the DNS port. Most payload packets are neither, and this spares them
+ * the emitter's set-up.
+ */
+export function mayCarryObservations(info: PacketInfo, first: number): boolean {
+  const sp = info.srcPort;
+  const dp = info.dstPort;
+  if (info.ipProto === 17)
+    return dp === 67 || dp === 68 || sp === 5353 || dp === 5353 || dp === 53 || sp === 1900 || dp === 1900;
+  if (info.ipProto !== 6) return false;
+  switch (first) {
+    case 0x16: // TLS handshake
+    case 0x10: // MQTT CONNECT
+    case 0x43: // HTTP methods: C D G H O P T
+    case 0x44:
+    case 0x47:
+    case 0x48:
+    case 0x4f:
+    case 0x50:
+    case 0x54:
+      return true;
+    default:
+      return dp === 53;
+  }
 }
 
 function udp(
@@ -149,71 +211,87 @@ function udp(
     const m = cache ? cache.dhcp(frame, off, len) : decodeDhcp(frame, off, len);
     if (m.op !== 1) return; // server replies describe the client, not the sender
     const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
-    const cmac = m.htype === 1 && m.hlen === 6 ? m.chaddr : mac;
-    let cip: string | null = m.ciaddr;
-    if (cip === '0.0.0.0') {
-      cip = srcIpText(info, frame);
-      if (cip === '0.0.0.0') cip = null;
-    }
-    em.put('dhcp_fingerprint', m.fingerprint, cmac, cip);
-    em.put('dhcp_vendor', m.vendorClass, cmac, cip);
-    em.put('dhcp_hostname', m.hostname ?? m.fqdn?.name ?? null, cmac, cip);
-    if (m.clientId) em.put('dhcp_client_id', `${m.clientId.type}:${m.clientId.value}`, cmac, cip);
-    em.put('dhcp_requested_ip', m.requestedIp, cmac, cip);
+    const ip = srcIpText(info, frame);
+    if (em.replayed(m, mac, ip)) return;
+    dhcp(em, m, mac, ip);
+    em.recorded(m, mac, ip);
   } else if (sp === 5353 || dp === 5353) {
     // Only responses carry observations: a query (QR bit clear) is not decoded.
     if (len >= 12 && ((frame[off + 2] ?? 0) & 0x80) === 0) return;
     const m = cache ? cache.dns(frame, off, len, DNS_MDNS) : decodeDnsMode(frame, off, len, DNS_MDNS);
     if (!m.isResponse) return;
-    const rs = m.answers;
-    let mac: string | null | undefined;
-    let ip: string | null | undefined;
-    for (let i = 0; i < rs.length; i++) {
-      const r = rs[i] as DnsAnswerSummary;
-      const k = r.kind;
-      if (k !== 'name' && k !== 'srv' && k !== 'a' && k !== 'aaaa') continue;
-      if (mac === undefined) mac = info.hasL2 ? macOrNull(info.srcMac) : null;
-      if (ip === undefined) ip = srcIpText(info, frame);
-      if (k === 'name') {
-        if (r.type !== 12) continue;
-        if (r.name.endsWith('.arpa')) em.put('mdns_hostname', r.target, mac, ip);
-        else if (r.name === '_services._dns-sd._udp.local') em.put('mdns_service', r.target, mac, ip);
-        else {
-          if (isServiceType(r.name)) em.put('mdns_service', r.name, mac, ip);
-          em.put('mdns_instance', r.target, mac, ip);
-        }
-      } else if (k === 'srv') em.put('mdns_hostname', r.target, mac, ip);
-      else em.put('mdns_hostname', r.name, mac, ip);
-    }
+    const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
+    const ip = srcIpText(info, frame);
+    if (em.replayed(m, mac, ip)) return;
+    mdns(em, m.answers, mac, ip);
+    em.recorded(m, mac, ip);
   } else if (dp === 53) {
     // Only queries carry observations: a response (QR bit set) is not decoded.
     if (len >= 12 && ((frame[off + 2] ?? 0) & 0x80) !== 0) return;
     const m = cache ? cache.dns(frame, off, len, DNS_PLAIN) : decodeDnsMode(frame, off, len, DNS_PLAIN);
-    if (!m.isResponse) questions(em, info, frame, m.questions);
+    if (!m.isResponse) questions(em, info, frame, m);
   } else if (sp === 1900 || dp === 1900) {
     const m = cache ? cache.ssdp(frame, off, len) : decodeSsdp(frame, off, len);
-    if (m.kind === 'notify' || m.kind === 'response') {
-      const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
-      const ip = srcIpText(info, frame);
-      em.put('ssdp_server', m.server, mac, ip);
-      em.put('ssdp_usn', m.usn, mac, ip);
-      em.put('ssdp_location', m.location, mac, ip);
-    } else if (m.kind === 'msearch' && m.userAgent) {
-      em.put(
-        'http_user_agent',
-        m.userAgent,
-        info.hasL2 ? macOrNull(info.srcMac) : null,
-        srcIpText(info, frame),
-      );
-    }
+    const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
+    const ip = srcIpText(info, frame);
+    if (em.replayed(m, mac, ip)) return;
+    ssdp(em, m, mac, ip);
+    em.recorded(m, mac, ip);
   }
 }
 
-function questions(em: Emitter, info: PacketInfo, frame: Uint8Array, qs: readonly string[]): void {
+/** A DHCP client message's observations, tagged with its chaddr (`ip`: the sender's address). */
+function dhcp(em: Emitter, m: DhcpMessage, mac: string | null, ip: string | null): void {
+  const cmac = m.htype === 1 && m.hlen === 6 ? m.chaddr : mac;
+  let cip: string | null = m.ciaddr;
+  if (cip === '0.0.0.0') {
+    cip = ip;
+    if (cip === '0.0.0.0') cip = null;
+  }
+  em.put('dhcp_fingerprint', m.fingerprint, cmac, cip);
+  em.put('dhcp_vendor', m.vendorClass, cmac, cip);
+  em.put('dhcp_hostname', m.hostname ?? m.fqdn?.name ?? null, cmac, cip);
+  if (m.clientId) em.put('dhcp_client_id', `${m.clientId.type}:${m.clientId.value}`, cmac, cip);
+  em.put('dhcp_requested_ip', m.requestedIp, cmac, cip);
+}
+
+/** The host names, service types and instances an mDNS response announces. */
+function mdns(em: Emitter, rs: readonly DnsAnswerSummary[], mac: string | null, ip: string | null): void {
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i] as DnsAnswerSummary;
+    const k = r.kind;
+    if (k !== 'name' && k !== 'srv' && k !== 'a' && k !== 'aaaa') continue;
+    if (k === 'name') {
+      if (r.type !== 12) continue;
+      if (r.name.endsWith('.arpa')) em.put('mdns_hostname', r.target, mac, ip);
+      else if (r.name === '_services._dns-sd._udp.local') em.put('mdns_service', r.target, mac, ip);
+      else {
+        if (isServiceType(r.name)) em.put('mdns_service', r.name, mac, ip);
+        em.put('mdns_instance', r.target, mac, ip);
+      }
+    } else if (k === 'srv') em.put('mdns_hostname', r.target, mac, ip);
+    else em.put('mdns_hostname', r.name, mac, ip);
+  }
+}
+
+/** What an SSDP announcement (server, USN, location) or search (User-Agent) says of its sender. */
+function ssdp(em: Emitter, m: SsdpMessage, mac: string | null, ip: string | null): void {
+  if (m.kind === 'notify' || m.kind === 'response') {
+    em.put('ssdp_server', m.server, mac, ip);
+    em.put('ssdp_usn', m.usn, mac, ip);
+    em.put('ssdp_location', m.location, mac, ip);
+  } else if (m.kind === 'msearch' && m.userAgent) em.put('http_user_agent', m.userAgent, mac, ip);
+}
+
+/** The names a DNS query asks for. */
+function questions(em: Emitter, info: PacketInfo, frame: Uint8Array, m: DnsSummary): void {
+  const qs = m.questions;
   if (qs.length === 0) return;
   const mac = info.hasL2 ? macOrNull(info.srcMac) : null;
   const ip = srcIpText(info, frame);
+  if (em.replayed(m, mac, ip)) return;
   for (let i = 0; i < qs.length; i++) em.put('dns_query', qs[i] as string, mac, ip);
+  em.recorded(m, mac, ip);
 }
 
 function tcp(
@@ -246,7 +324,7 @@ function tcp(
     if (id) em.put('mqtt_client_id', id, info.hasL2 ? macOrNull(info.srcMac) : null, srcIpText(info, frame));
   } else if (info.dstPort === 53 && len > 2) {
     const m = cache ? cache.dns(frame, off, len, DNS_TCP) : decodeDnsMode(frame, off, len, DNS_TCP);
-    if (!m.isResponse) questions(em, info, frame, m.questions);
+    if (!m.isResponse) questions(em, info, frame, m);
   }
 }
 
@@ -330,6 +408,16 @@ export class ObservationAggregator implements ObservationSink {
   private seq = 0;
   /** Sightings since the last take(). */
   sightings = 0;
+  /**
+   * Per memoised decode (a payload cache result, shared by every packet with the same payload): the entries
+   * its observations from one sender touched, in order, since the last take(). A packet repeating them is
+   * replayed on those entries instead of looking each one up again (IoT devices repeat their mDNS, SSDP and
+   * DHCP messages: on the bench capture most sightings are such repeats). Weak: a decode the payload cache
+   * dropped goes with its recording.
+   */
+  private recordings = new WeakMap<object, Recording>();
+  /** The entries observe() touched since startRecording(), or null when not recording. */
+  private recording: AggEntry[] | null = null;
 
   /** Distinct observations pending. */
   get size(): number {
@@ -343,27 +431,67 @@ export class ObservationAggregator implements ObservationSink {
     value: string,
     tsMicros: number,
   ): void {
-    this.sightings++;
     let same = this.byValue.get(value);
     if (same === undefined) this.byValue.set(value, (same = []));
     for (let i = 0; i < same.length; i++) {
       const e = same[i] as AggEntry;
       const o = e.o;
       if (o.kind !== kind || o.mac !== mac || o.ip !== ip) continue;
-      o.count = (o.count ?? 1) + 1;
-      if (tsMicros >= o.tsMicros) {
-        o.tsMicros = tsMicros;
-        e.seq = this.seq++;
-      }
-      if (tsMicros < (o.firstMicros ?? o.tsMicros)) o.firstMicros = tsMicros;
+      this.seen(e, tsMicros);
+      this.recording?.push(e);
       return;
     }
+    this.sightings++;
     const n: AggEntry = {
       o: { kind, mac, ip, value, tsMicros, count: 1, firstMicros: tsMicros },
       seq: this.seq++,
     };
     same.push(n);
     this.list.push(n);
+    this.recording?.push(n);
+  }
+
+  /** One more sighting of an entry at `tsMicros`. */
+  private seen(e: AggEntry, tsMicros: number): void {
+    this.sightings++;
+    const o = e.o;
+    o.count = (o.count ?? 1) + 1;
+    if (tsMicros >= o.tsMicros) {
+      o.tsMicros = tsMicros;
+      e.seq = this.seq++;
+    }
+    if (tsMicros < (o.firstMicros ?? o.tsMicros)) o.firstMicros = tsMicros;
+  }
+
+  /**
+   * Observes again, at `tsMicros`, what was recorded for `key` from (mac, ip): exactly what observe() would
+   * do for each of them in turn (each is found, being in this batch). Returns how many, or -1 when there is
+   * no such recording.
+   */
+  replay(key: object, mac: string | null, ip: string | null, tsMicros: number): number {
+    const r = this.recordings.get(key);
+    if (r === undefined || r.mac !== mac || r.ip !== ip) return -1;
+    const es = r.entries;
+    for (let i = 0; i < es.length; i++) this.seen(es[i] as AggEntry, tsMicros);
+    return es.length;
+  }
+
+  /** Records the entries the next observe() calls touch (see keepRecording). */
+  startRecording(): void {
+    this.recording = [];
+  }
+
+  /** Keeps what was recorded since startRecording() as the observations of `key` from (mac, ip). */
+  keepRecording(key: object, mac: string | null, ip: string | null): void {
+    const entries = this.recording;
+    if (entries === null) return;
+    this.recording = null;
+    this.recordings.set(key, { mac, ip, entries });
+  }
+
+  /** Drops a recording left unfinished (a decode failed halfway). */
+  stopRecording(): void {
+    this.recording = null;
   }
 
   /** The aggregated observations (see the class comment for the order); empties the aggregator. */
@@ -371,6 +499,8 @@ export class ObservationAggregator implements ObservationSink {
     const list = this.list;
     this.list = [];
     this.byValue = new Map();
+    this.recordings = new WeakMap();
+    this.recording = null;
     this.sightings = 0;
     list.sort((a, b) => a.seq - b.seq);
     return list.map((e) => e.o);
@@ -380,4 +510,11 @@ export class ObservationAggregator implements ObservationSink {
 interface AggEntry {
   o: Observation;
   seq: number;
+}
+
+/** The entries one sender's observations of a memoised decode touched (ObservationAggregator.replay). */
+interface Recording {
+  mac: string | null;
+  ip: string | null;
+  entries: AggEntry[];
 }
