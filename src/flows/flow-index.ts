@@ -113,6 +113,12 @@ export class FlowIndex<F extends FlowKey> {
   private mask = this.cap - 1;
   private count = 0;
   private slots: (F | null)[] = new Array<F | null>(this.cap).fill(null);
+  /**
+   * The key hash of each slot's flow. A probe that reaches another flow's slot, and the backward shift of
+   * a deletion, compare and place by these instead of reading that flow: flows are scattered over the
+   * heap, and reading one is mostly a cache miss.
+   */
+  private hashes = new Int32Array(this.cap);
 
   /** Flows held. */
   get size(): number {
@@ -133,11 +139,20 @@ export class FlowIndex<F extends FlowKey> {
     t: number,
   ): F | null {
     const slots = this.slots;
+    const hashes = this.hashes;
     const mask = this.mask;
-    for (let i = hashKey(a, a1, a2, a3, b, b1, b2, b3, p, t) & mask; ; i = (i + 1) & mask) {
+    const h = hashKey(a, a1, a2, a3, b, b1, b2, b3, p, t);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
       const f = slots[i];
       if (!f) return null;
-      if (f.ka === a && f.kb === b && f.kp === p && f.kt === t && sameWords(f.k6, a1, a2, a3, b1, b2, b3))
+      if (
+        hashes[i] === h &&
+        f.ka === a &&
+        f.kb === b &&
+        f.kp === p &&
+        f.kt === t &&
+        sameWords(f.k6, a1, a2, a3, b1, b2, b3)
+      )
         return f;
     }
   }
@@ -145,13 +160,14 @@ export class FlowIndex<F extends FlowKey> {
   /** Adds a flow whose key is not present. */
   set(f: F): void {
     if ((this.count + 1) * 2 > this.cap) this.grow();
-    this.place(f);
+    this.place(f, hashOf(f));
     this.count++;
   }
 
   /** Removes this flow (by identity); no-op when absent. */
   delete(f: F): void {
     const slots = this.slots;
+    const hashes = this.hashes;
     const mask = this.mask;
     let i = hashOf(f) & mask;
     for (;;) {
@@ -165,10 +181,11 @@ export class FlowIndex<F extends FlowKey> {
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const g = slots[j];
       if (!g) break;
-      const home = hashOf(g) & mask;
+      const home = (hashes[j] ?? 0) & mask;
       // g may move to `hole` unless its home lies cyclically in (hole, j].
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
         slots[hole] = g;
+        hashes[hole] = hashes[j] ?? 0;
         hole = j;
       }
     }
@@ -176,19 +193,25 @@ export class FlowIndex<F extends FlowKey> {
     this.count--;
   }
 
-  private place(f: F): void {
+  private place(f: F, h: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    let i = hashOf(f) & mask;
+    let i = h & mask;
     while (slots[i]) i = (i + 1) & mask;
     slots[i] = f;
+    this.hashes[i] = h;
   }
 
   private grow(): void {
     const old = this.slots;
+    const oldHashes = this.hashes;
     this.cap *= 2;
     this.mask = this.cap - 1;
     this.slots = new Array<F | null>(this.cap).fill(null);
-    for (const f of old) if (f) this.place(f);
+    this.hashes = new Int32Array(this.cap);
+    for (let i = 0; i < old.length; i++) {
+      const f = old[i];
+      if (f) this.place(f, oldHashes[i] ?? 0);
+    }
   }
 }

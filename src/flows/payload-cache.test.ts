@@ -8,7 +8,14 @@ import {
   ObservationAggregator,
   type Observation,
 } from './observations.js';
-import { DNS_MDNS, DNS_PLAIN, MEMO_BUDGET_BYTES, MEMO_MAX_BYTES, PayloadCache } from './payload-cache.js';
+import {
+  DNS_MDNS,
+  DNS_PLAIN,
+  MEMO_BUDGET_BYTES,
+  MEMO_MAX_BYTES,
+  PayloadCache,
+  sameBytes,
+} from './payload-cache.js';
 import { mutated } from './test-support/fuzz.js';
 
 /** A DNS query for "a.b" (id 1, RD). */
@@ -122,6 +129,58 @@ describe('PayloadCache', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('sameBytes', () => {
+  const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const naive = (a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: number): boolean => {
+    for (let i = 0; i < n; i++) if (a[ao + i] !== b[bo + i]) return false;
+    return true;
+  };
+  /** Eight-byte words whose doubles are +0, -0, NaNs or equal-looking values: the cases doubles get wrong. */
+  const tricky = fc.constantFrom(
+    [0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0, 0x80],
+    [0, 0, 0, 0, 0, 0, 0xf8, 0x7f],
+    [1, 0, 0, 0, 0, 0, 0xf8, 0x7f],
+    [0, 0, 0, 0, 0, 0, 0xf8, 0xff],
+    [0, 0, 0, 0, 0, 0, 0xf0, 0x7f],
+    [0, 0, 0, 0, 0, 0, 0xf0, 0x3f],
+  );
+  const bytes = fc
+    .array(fc.oneof(tricky, fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 9 })), {
+      maxLength: 12,
+    })
+    .map((parts) => Uint8Array.from(parts.flat()));
+
+  it('says whether two byte ranges are equal, exactly, whatever the words are as doubles (fuzz)', () => {
+    fc.assert(
+      fc.property(bytes, bytes, fc.nat({ max: 7 }), fc.nat({ max: 7 }), fc.nat(), (x, y, pa, pb, at) => {
+        // b starts as a copy of a's range (most pairs are equal or nearly), then bytes of y overwrite part.
+        const n = x.length;
+        const a = new Uint8Array(pa + n);
+        a.set(x, pa);
+        const b = new Uint8Array(pb + n);
+        b.set(x, pb);
+        const from = n === 0 ? 0 : at % n;
+        b.set(y.subarray(0, n - from), pb + from);
+        expect(sameBytes(view(a), pa, view(b), pb, n)).toBe(naive(a, pa, b, pb, n));
+        expect(sameBytes(view(a), pa, view(a), pa, n)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('tells +0 from -0 and compares NaNs by their bits', () => {
+    const z = new Uint8Array(8);
+    const nz = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0x80]);
+    const nan = Uint8Array.from([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+    const nan2 = Uint8Array.from([1, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+    expect(sameBytes(view(z), 0, view(nz), 0, 8)).toBe(false);
+    expect(sameBytes(view(z), 0, view(Uint8Array.from(z)), 0, 8)).toBe(true);
+    expect(sameBytes(view(nan), 0, view(Uint8Array.from(nan)), 0, 8)).toBe(true);
+    expect(sameBytes(view(nan), 0, view(nan2), 0, 8)).toBe(false);
   });
 });
 

@@ -141,4 +141,27 @@ describe('decodeHttp fuzz', () => {
     expect(httpStartLineOk(enc('HTTP/1.1 204'))).toBe(true);
     expect(httpStartLineOk(enc('{"json": true}\n'))).toBe(false);
   });
+
+  it('httpStartLineOk rejects by the first byte exactly when the full scan would', () => {
+    // Binary bodies: any first byte, then bytes that may or may not hold a line break or a start line.
+    const tail = fc.constantFrom('', ' / HTTP/1.1\r\n', 'TTP/1.1 200 OK\r\n', '\n', 'x y z\n');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), tail, randomBytes([]), (first, t, rest) => {
+        const b = Uint8Array.from([first, ...enc(t), ...rest]);
+        let threw = false;
+        try {
+          decodeHttp(b);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          threw = true;
+        }
+        if (!httpStartLineOk(b)) expect(threw).toBe(true);
+        else if (threw) expect(() => decodeHttp(b)).toThrow(/too long|too many/);
+      }),
+      { numRuns: FUZZ_RUNS * 5 },
+    );
+    expect(httpStartLineOk(enc('\x89PNG\r\n'))).toBe(false);
+    expect(httpStartLineOk(enc('\r\n\r\nHTTP/1.1 200 OK\r\n'))).toBe(true);
+    expect(httpStartLineOk(enc('G'))).toBe(false);
+  });
 });

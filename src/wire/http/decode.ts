@@ -90,6 +90,13 @@ function isTchar(c: number): boolean {
 export function httpStartLineOk(bytes: Uint8Array, offset = 0, length = bytes.length - offset): boolean {
   const end = Math.min(bytes.length, offset + Math.max(0, length));
   let p = offset;
+  if (p >= 0 && p < end) {
+    // The first line starts here unless this is a line break, and a line starting with neither a token
+    // character (every method, and the "H" of a status line) can be neither kind of start line: this
+    // rejects most segments of a binary body without looking for the end of their first "line".
+    const c = bytes[p] ?? 0;
+    if (c !== 0x0d && c !== 0x0a && !isTchar(c)) return false;
+  }
   // As readHeaderBlock: skip empty lines, stop at the first line.
   let ls = -1;
   let le = -1;
