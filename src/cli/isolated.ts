@@ -30,7 +30,9 @@ export async function runIsolated(argv: string[]): Promise<number> {
   };
   const worker = moduleWorker(new URL('./isolated-main.js', import.meta.url), {
     workerData: data,
-    resourceLimits: { maxOldGenerationSizeMb: config.ingestHeapMb, maxYoungGenerationSizeMb: 16 },
+    // Young generation 32 MB: with 16, a batch's flows and observations outlived several scavenges each
+    // (copied every time); ingest into PostgreSQL took 4 % longer (measured on the bench capture).
+    resourceLimits: { maxOldGenerationSizeMb: config.ingestHeapMb, maxYoungGenerationSizeMb: 32 },
     stdout: true,
     stderr: true,
   });
