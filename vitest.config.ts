@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['src/**/*.int.test.ts', 'test/**/*.test.ts'],
+          // Drops the PostgreSQL test schemas that killed runs left behind.
+          globalSetup: ['src/test-support/stale-schemas.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
