@@ -27,6 +27,7 @@ import { predictDeviceTypes, type DeviceTypeModel } from './model.js';
 import { isEstablished, openPortValue } from './profile.js';
 import { loadUserRules } from './rules-store.js';
 import { upnpDescription } from './upnp.js';
+import { microsToIsoMs } from '../store/timestamps.js';
 
 export interface IdentificationSettings {
   dataDir: string;
@@ -285,7 +286,7 @@ export async function afterIngestBatch(
       INSERT INTO device_signals (device_id, kind, value, first_seen, last_seen, count)
       SELECT v.d, v.k, v.v, v.t, v.t, v.c FROM unnest(${sql.param(list.map((s) => s.id))}::int8[],
         ${sql.param(list.map((s) => s.kind))}::text[], ${sql.param(list.map((s) => s.value))}::text[],
-        ${sql.param(list.map((s) => new Date(Math.floor(s.ts / 1000)).toISOString()))}::timestamptz[],
+        ${sql.param(list.map((s) => microsToIsoMs(s.ts)))}::timestamptz[],
         ${sql.param(list.map((s) => s.count))}::int8[]) AS v(d, k, v, t, c)
       WHERE EXISTS (SELECT 1 FROM devices WHERE id = v.d)
       ON CONFLICT (device_id, kind, value) DO UPDATE SET

@@ -1,6 +1,7 @@
 import { EVENTS_CHANNEL, makeEvent } from '../bus/events.js';
 import type { Bus } from '../bus/types.js';
 import type { SourceItem } from '../sources/types.js';
+import { microsToIsoMs } from '../store/timestamps.js';
 
 /**
  * `traffic_tick` events: what each source committed, once a second. Every committed batch is counted here
@@ -75,7 +76,7 @@ export class TrafficTicker {
         flows: t.flows,
         packets: t.packets,
         bytes: t.bytes,
-        first_seen: new Date(Math.floor(t.firstUs / 1000)).toISOString(),
+        first_seen: microsToIsoMs(t.firstUs),
         last_seen: new Date(Math.ceil(t.lastUs / 1000)).toISOString(),
       };
       await this.bus.publish(EVENTS_CHANNEL, makeEvent('traffic_tick', data)).catch(() => undefined);

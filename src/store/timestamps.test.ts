@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { microsToIso, minuteOf } from './timestamps.js';
+import { microsToIso, microsToIsoMs, minuteOf } from './timestamps.js';
 
 /** The obvious formatter, through Date, as the reference. */
 function reference(us: number): string {
@@ -40,5 +40,14 @@ describe('microsToIso', () => {
 describe('minuteOf', () => {
   it('is the start of the minute in ms', () => {
     expect(minuteOf(Date.UTC(2026, 0, 1, 0, 1, 59, 999) * 1000 + 999)).toBe(Date.UTC(2026, 0, 1, 0, 1));
+  });
+});
+
+describe('microsToIsoMs', () => {
+  it('cuts to the millisecond, before the epoch too', () => {
+    expect(microsToIsoMs(Date.UTC(2026, 10, 25, 6, 17, 38, 95) * 1000 + 999)).toBe(
+      '2026-11-25T06:17:38.095Z',
+    );
+    expect(microsToIsoMs(-1)).toBe('1969-12-31T23:59:59.999Z');
   });
 });

@@ -34,6 +34,11 @@ export function microsToIso(us: number): string {
   return `${memoPrefix}${two(h)}:${two(m)}:${two(s)}.${six(r - s * 1_000_000)}Z`;
 }
 
+/** µs since the epoch → ISO 8601 in milliseconds (cut to the millisecond), as events and messages show it. */
+export function microsToIsoMs(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString();
+}
+
 /** The start of the UTC minute containing `us`, as ms. */
 export function minuteOf(us: number): number {
   return Math.floor(us / 60_000_000) * 60_000;

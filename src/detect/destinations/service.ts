@@ -23,6 +23,7 @@ import { evictOldest } from '../util.js';
 import type { IngestFlow, SourceItem } from '../../sources/types.js';
 import { intArrayLiteral, textArrayLiteral } from '../../store/array-literal.js';
 import { queryRows, type Db, type Store, type Tx } from '../../store/db.js';
+import { microsToIsoMs } from '../../store/timestamps.js';
 import { deviceDestinationProfiles, deviceDestinations, devices } from '../../store/schema.js';
 import {
   destinationsOf,
@@ -99,7 +100,6 @@ function stateOf(store: Store): PerStore {
 /** Process-wide counters (tests, metrics). */
 export const destinationStats = { batches: 0, learned: 0, violations: 0, alerts: 0, failures: 0 };
 
-const isoUs = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
 /**
  * Times of bulk statements go as whole milliseconds (int8[]) and become timestamps in SQL: formatting an
  * ISO string per row cost more than the rest of preparing the statement.
@@ -344,7 +344,7 @@ function remember(st: PerStore, id: number, p: CachedProfile): void {
 function profileEvidence(p: CachedProfile): Record<string, unknown> {
   return {
     status: p.status,
-    learning_until: p.untilUs === null ? null : isoUs(p.untilUs),
+    learning_until: p.untilUs === null ? null : microsToIsoMs(p.untilUs),
     entries: p.matcher.size,
   };
 }
@@ -365,7 +365,7 @@ function violationAlert(
     title: `${f.srcIp} contacts a destination outside its profile: ${what}`,
     description:
       `${f.srcIp} reached ${what} (${f.dstIp}:${String(f.dstPort)}, ${f.appProto ?? 'unknown protocol'}), which ` +
-      `is not in the destination profile it learned until ${p.untilUs === null ? '-' : isoUs(p.untilUs)}. ` +
+      `is not in the destination profile it learned until ${p.untilUs === null ? '-' : microsToIsoMs(p.untilUs)}. ` +
       `If this is expected, add it to the device's destinations.`,
     peer: v.peer,
     evidence: {
@@ -515,8 +515,8 @@ async function saveProfiles(
       INSERT INTO device_destination_profiles (device_id, learning_hours, learning_started, learning_until)
       SELECT v.id, v.h, v.s, v.u
         FROM unnest(${sql.param(created.map((c) => c.id))}::int8[], ${sql.param(created.map((c) => c.hours))}::real[],
-                    ${sql.param(created.map((c) => isoUs(c.startUs)))}::timestamptz[],
-                    ${sql.param(created.map((c) => isoUs(c.untilUs)))}::timestamptz[]) AS v(id, h, s, u)
+                    ${sql.param(created.map((c) => microsToIsoMs(c.startUs)))}::timestamptz[],
+                    ${sql.param(created.map((c) => microsToIsoMs(c.untilUs)))}::timestamptz[]) AS v(id, h, s, u)
        WHERE EXISTS (SELECT 1 FROM devices d WHERE d.id = v.id)
       ON CONFLICT (device_id) DO NOTHING`);
   }
@@ -525,15 +525,15 @@ async function saveProfiles(
       UPDATE device_destination_profiles p
          SET learning_started = v.s, learning_until = v.u, updated_at = now()
         FROM unnest(${sql.param(started.map((c) => c.id))}::int8[],
-                    ${sql.param(started.map((c) => isoUs(c.startUs)))}::timestamptz[],
-                    ${sql.param(started.map((c) => isoUs(c.untilUs)))}::timestamptz[]) AS v(id, s, u)
+                    ${sql.param(started.map((c) => microsToIsoMs(c.startUs)))}::timestamptz[],
+                    ${sql.param(started.map((c) => microsToIsoMs(c.untilUs)))}::timestamptz[]) AS v(id, s, u)
        WHERE p.device_id = v.id AND p.learning_started IS NULL`);
   }
   if (enforcing.length) {
     await db.execute(sql`
       UPDATE device_destination_profiles p SET status = 'enforcing', updated_at = now()
         FROM unnest(${sql.param(enforcing.map((c) => c.id))}::int8[],
-                    ${sql.param(enforcing.map((c) => isoUs(c.atUs)))}::timestamptz[]) AS v(id, t)
+                    ${sql.param(enforcing.map((c) => microsToIsoMs(c.atUs)))}::timestamptz[]) AS v(id, t)
        WHERE p.device_id = v.id AND p.status = 'learning'
          AND p.learning_until IS NOT NULL AND p.learning_until <= v.t`);
   }

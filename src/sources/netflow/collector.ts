@@ -28,6 +28,7 @@ import type { SourceItem, SourceStats } from '../types.js';
 import { countError, emptyStats } from '../types.js';
 import { flowExportToIngest, unstorable } from './convert.js';
 import { DEFAULT_TIME_WINDOW, redateOutsideWindow, type TimeWindow } from './time-window.js';
+import { microsToIsoMs } from '../../store/timestamps.js';
 
 export interface CollectorLogger {
   warn(obj: object, msg: string): void;
@@ -321,7 +322,7 @@ export class NetflowCollector {
           this.error(
             ex,
             'time_out_of_window',
-            `flow dated ${new Date(Math.floor(dated / 1000)).toISOString()}, far from its arrival: stored at its arrival`,
+            `flow dated ${microsToIsoMs(dated)}, far from its arrival: stored at its arrival`,
           );
       }
       items.push({ kind: 'flow', flow });
