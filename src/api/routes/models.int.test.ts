@@ -33,7 +33,7 @@ describe.each(kinds)('models API on %s stack', (kind) => {
     await s.services.bus.subscribe(EVENTS_CHANNEL, (e) => events.push(e));
     const { registry } = modelServices(s.services, s.config);
     for (const seed of [1, 2, 3]) ids.push((await registerTestModel(registry, 'anomaly', seed)).id);
-    await registerTestModel(registry, 'threat', 4);
+    await registerTestModel(registry, 'threat', 4, { accuracy: 0.93, macro_f1: 0.81 });
   });
   afterAll(async () => s?.close());
 
@@ -53,6 +53,9 @@ describe.each(kinds)('models API on %s stack', (kind) => {
     expect(p2.next_cursor).toBeNull();
     const threat = (await get('/api/v1/models?task=threat')).json() as typeof p1;
     expect(threat.items).toHaveLength(1);
+    // Each row carries its headline evaluation, null where the trainer stored none.
+    expect(threat.items[0]).toMatchObject({ accuracy: 0.93, macro_f1: 0.81 });
+    expect(p1.items[0]).toMatchObject({ accuracy: null, macro_f1: null });
     expect(((await get('/api/v1/models?status=production')).json() as typeof p1).items).toEqual([]);
     expect(errorCode(await get('/api/v1/models?task=bogus'))).toBe('VALIDATION_FAILED');
     expect(errorCode(await get('/api/v1/models?cursor=zzz'))).toBe('INVALID_CURSOR');

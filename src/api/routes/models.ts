@@ -29,6 +29,12 @@ export const modelSchema = z.object({
   promoted_at: z.string().nullable(),
 });
 
+/** A list row: the version and its headline evaluation (so a list needs no request per version). */
+export const modelListItemSchema = modelSchema.extend({
+  accuracy: z.number().nullable(),
+  macro_f1: z.number().nullable(),
+});
+
 export const modelDetailSchema = modelSchema.extend({
   params: json,
   metrics: json,
@@ -61,6 +67,14 @@ export const presentModel = (m: ModelRow): z.infer<typeof modelSchema> => ({
   checksum: m.checksum,
   created_at: m.createdAt.toISOString(),
   promoted_at: m.promotedAt ? m.promotedAt.toISOString() : null,
+});
+
+const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export const presentModelListItem = (m: ModelRow): z.infer<typeof modelListItemSchema> => ({
+  ...presentModel(m),
+  accuracy: finiteOrNull(m.metrics['accuracy']),
+  macro_f1: finiteOrNull(m.metrics['macro_f1']),
 });
 
 /** The detail view: metrics as the trainer stored them; the drift reference is summarised, not dumped. */
@@ -99,7 +113,7 @@ export const modelRoutes: FastifyPluginAsyncZod<{
           task: z.enum(ML_TASKS).optional(),
           status: z.enum(MODEL_STATUSES).optional(),
         }),
-        response: { 200: page(modelSchema) },
+        response: { 200: page(modelListItemSchema) },
       },
     },
     async (request) => {
@@ -114,7 +128,7 @@ export const modelRoutes: FastifyPluginAsyncZod<{
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       return {
-        items: items.map(presentModel),
+        items: items.map(presentModelListItem),
         next_cursor: rows.length > limit && last ? encodeCursor({ t: last.task, v: last.version }) : null,
       };
     },

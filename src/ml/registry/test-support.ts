@@ -25,6 +25,7 @@ export async function registerTestModel(
   registry: ModelRegistry,
   task: MlTask = 'anomaly',
   seed = 1,
+  headline: { accuracy?: number; macro_f1?: number } = {},
 ): Promise<ModelRow> {
   const X = trafficMatrix(300, seed);
   const model = new IsolationForest({ nEstimators: 20, seed }).fit(X, { featureSet: ROLLUP_SIGNATURE });
@@ -32,7 +33,11 @@ export async function registerTestModel(
     task,
     envelope: model.toJSON(),
     featureSet: ROLLUP_SIGNATURE,
-    metrics: { confusion: { labels: [0, 1], counts: [1, 0, 0, 1] }, per_class: [{ label: 0, f1: 1 }] },
+    metrics: {
+      ...headline,
+      confusion: { labels: [0, 1], counts: [1, 0, 0, 1] },
+      per_class: [{ label: 0, f1: 1 }],
+    },
     trainingSummary: { rows: X.nRows },
     trainingData: X,
   });

@@ -322,6 +322,12 @@ export interface MlModel {
   promoted_at: string | null;
 }
 
+/** A row of GET /models: the version with its headline evaluation. */
+export interface MlModelListItem extends MlModel {
+  accuracy: number | null;
+  macro_f1: number | null;
+}
+
 export interface MlModelDetail extends MlModel {
   params: Record<string, unknown>;
   metrics: Record<string, unknown>;

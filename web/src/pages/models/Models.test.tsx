@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Role } from '../../api/client';
-import type { MlModel, MlModelDetail, ModelWindow } from '../../api/types';
+import type { MlModel, MlModelDetail, MlModelListItem, ModelWindow } from '../../api/types';
 import { jobPolls, json, loggedInClient, type Call } from '../../test/fake-api';
 import { renderAt } from '../../test/render';
 import { confusionOf, perClassOf } from './metrics';
@@ -80,6 +80,16 @@ const details: Record<string, MlModelDetail> = {
   }),
 };
 
+/** The list's rows carry the headline evaluation of each version (no request per version). */
+const listItems: MlModelListItem[] = models.map((m) => {
+  const metrics = details[m.id]?.metrics ?? {};
+  return {
+    ...m,
+    accuracy: typeof metrics['accuracy'] === 'number' ? metrics['accuracy'] : null,
+    macro_f1: typeof metrics['macro_f1'] === 'number' ? metrics['macro_f1'] : null,
+  };
+});
+
 const windows: ModelWindow[] = [
   {
     id: 7,
@@ -97,7 +107,7 @@ const windows: ModelWindow[] = [
 
 function handler(c: Call) {
   if (c.method === 'GET' && c.path.startsWith('/models?'))
-    return json(200, { items: models, next_cursor: null });
+    return json(200, { items: listItems, next_cursor: null });
   const m = /^\/models\/([0-9a-f-]{36})$/.exec(c.path);
   if (c.method === 'GET' && m) return details[m[1]!] ? json(200, details[m[1]!]) : undefined;
   if (c.method === 'GET' && c.path.startsWith(`/models/${ID3}/metrics`))
@@ -109,7 +119,7 @@ function handler(c: Call) {
 
 describe('Models list', () => {
   it('groups versions by task with status, share and metrics; a viewer gets no actions and no training form', async () => {
-    const { client } = await loggedInClient('viewer', handler);
+    const { client, calls } = await loggedInClient('viewer', handler);
     renderAt(client, '/models', '/models', <Models />);
     const deviceType = await screen.findByRole('region', { name: 'Device type' });
     await waitFor(() => expect(within(deviceType).getByText('0.949')).toBeTruthy());
@@ -122,6 +132,8 @@ describe('Models list', () => {
     );
     expect(screen.queryByRole('button', { name: /Roll back/ })).toBeNull();
     expect(screen.queryByRole('form', { name: 'Train a new model version' })).toBeNull();
+    // One request for the list, none per version.
+    expect(calls.filter((c) => /^\/models\/[0-9a-f-]{36}$/.test(c.path))).toEqual([]);
   });
 
   it('lets an admin start a training job and follows its progress to the new version', async () => {

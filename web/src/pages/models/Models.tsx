@@ -1,7 +1,7 @@
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { asApiError, type ApiClient, type Page } from '../../api/client';
-import { ML_TASKS, type MlModel, type MlModelDetail } from '../../api/types';
+import { ML_TASKS, type MlModel, type MlModelListItem } from '../../api/types';
 import { hasRole, useApi, useAuth } from '../../auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { DataTable, type Column } from '../../components/DataTable';
@@ -15,23 +15,18 @@ import { useLiveEvents } from '../../live';
 import explorer from '../Explorer.module.css';
 import styles from '../Inventory.module.css';
 import { errorText } from '../Section';
-import { formatScore, headline } from './metrics';
+import { formatScore } from './metrics';
 import { TrainingJobs } from './TrainingJobs';
 
 const MAX_MODELS = 500;
-/** Details (for the metrics columns) of at most this many versions; the rest show a dash. */
-const MAX_DETAILS = 60;
 
-export interface ModelRow extends MlModel {
-  accuracy: number | null;
-  macroF1: number | null;
-}
+export type ModelRow = MlModelListItem;
 
 async function loadModels(client: ApiClient, signal: AbortSignal, task: string): Promise<ModelRow[]> {
-  const models: MlModel[] = [];
+  const models: ModelRow[] = [];
   let cursor: string | null = null;
   do {
-    const p: Page<MlModel> = await client.get<Page<MlModel>>(
+    const p: Page<ModelRow> = await client.get<Page<ModelRow>>(
       '/models',
       { limit: 200, cursor, task: task || undefined },
       signal,
@@ -39,24 +34,7 @@ async function loadModels(client: ApiClient, signal: AbortSignal, task: string):
     models.push(...p.items);
     cursor = p.next_cursor;
   } while (cursor && models.length < MAX_MODELS);
-  // The list has no metrics: read them from each version's detail, a few at a time.
-  const metrics = new Map<string, Record<string, unknown>>();
-  const queue = models.slice(0, MAX_DETAILS);
-  const worker = async () => {
-    for (let m = queue.shift(); m; m = queue.shift()) {
-      try {
-        const d = await client.get<MlModelDetail>(`/models/${m.id}`, undefined, signal);
-        metrics.set(m.id, d.metrics);
-      } catch (e) {
-        if (asApiError(e).code === 'ABORTED') throw e;
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  return models.map((m) => {
-    const h = headline(metrics.get(m.id) ?? {});
-    return { ...m, accuracy: h.accuracy, macroF1: h.macroF1 };
-  });
+  return models;
 }
 
 export function StatusBadge({ status }: { status: MlModel['status'] }) {
@@ -86,7 +64,7 @@ const columns: Column<ModelRow>[] = [
   { key: 'status', header: 'Status', render: (m) => <StatusBadge status={m.status} /> },
   { key: 'traffic_share', header: 'Traffic share', numeric: true, render: shareText },
   { key: 'accuracy', header: 'Accuracy', numeric: true, render: (m) => formatScore(m.accuracy) },
-  { key: 'macro_f1', header: 'Macro-F1', numeric: true, render: (m) => formatScore(m.macroF1) },
+  { key: 'macro_f1', header: 'Macro-F1', numeric: true, render: (m) => formatScore(m.macro_f1) },
   {
     key: 'feature_set',
     header: 'Feature set',
