@@ -142,6 +142,22 @@ describe('pcap: synthetic files', () => {
     );
   });
 
+  it('reads the global header when it is pushed; a bad one is still reported by next()', () => {
+    const bytes = buildPcap({ le: true, nanos: false, packets: [{ sec: 1, frac: 0, data: [7] }] });
+    const r = new PcapReader();
+    r.push(bytes.subarray(0, 10));
+    expect(r.header).toBeNull();
+    r.push(bytes.subarray(10, 24));
+    expect(r.header?.littleEndian).toBe(true);
+    r.push(bytes.subarray(24));
+    expect(r.next()?.data).toEqual(new Uint8Array([7]));
+
+    const bad = new PcapReader();
+    expect(() => bad.push(new Uint8Array(40))).not.toThrow();
+    expect(bad.header).toBeNull();
+    expect(() => bad.next()).toThrow(expect.objectContaining({ kind: 'malformed', offset: 0 }) as Error);
+  });
+
   it('resumes from a checkpoint offset with the saved header', () => {
     const bytes = buildPcap({
       le: true,
@@ -263,5 +279,40 @@ describe('pcap: fuzz', () => {
       { numRuns: 500 },
     );
     for (let n = 0; n <= sample.length; n++) drain(sample.subarray(0, n), 13);
+  });
+
+  /** Records and the error (kind, offset, message) of reading `bytes` in chunks of `chunk` bytes. */
+  const outcome = (bytes: Uint8Array, chunk: number): string[] => {
+    const r = new PcapReader();
+    const out: string[] = [];
+    try {
+      for (let o = 0; o < bytes.length; o += chunk) {
+        r.push(bytes.subarray(o, o + chunk));
+        for (let rec = r.next(); rec; rec = r.next()) out.push(...summary([rec]));
+      }
+      r.end();
+      for (let rec = r.next(); rec; rec = r.next()) out.push(...summary([rec]));
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      out.push(`${e.kind}@${e.offset}: ${e.message}`);
+    }
+    out.push(`offset ${r.offset}`);
+    return out;
+  };
+
+  it('the header read on push gives the same records and errors for any chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: sample.length * 8 - 1 }),
+        fc.integer({ min: 0, max: sample.length }),
+        fc.integer({ min: 1, max: 40 }),
+        (bit, len, c) => {
+          const m = sample.slice(0, len);
+          if (bit >> 3 < len) m[bit >> 3] = (m[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+          expect(outcome(m, c)).toEqual(outcome(m, Math.max(1, m.length)));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

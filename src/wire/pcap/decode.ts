@@ -67,6 +67,28 @@ export class PcapReader implements RecordReader {
 
   push(chunk: Uint8Array): void {
     this.q.push(chunk);
+    if (this.header === null) this.headerIfValid();
+  }
+
+  /**
+   * Reads the global header once it is buffered and valid (nextFrame() reads it otherwise, and reports a
+   * stream that stops inside it or a bad one). Here rather than only in nextFrame(): its header branch runs
+   * once per capture, before V8 collects type feedback for nextFrame(), so the optimised nextFrame() lacked
+   * that branch and the next capture's first call discarded it.
+   */
+  private headerIfValid(): void {
+    const q = this.q;
+    if (!q.ensure(GLOBAL_HEADER)) return;
+    const b = q.front;
+    let h: PcapHeader;
+    try {
+      h = decodePcapHeader(b.subarray(q.pos, q.pos + GLOBAL_HEADER), this.source);
+    } catch (e) {
+      if (e instanceof DecodeError) return;
+      throw e;
+    }
+    this.header = h;
+    q.consume(GLOBAL_HEADER);
   }
 
   /** Stops referring to the chunks pushed so far (see ChunkQueue.detach). */
