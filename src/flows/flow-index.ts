@@ -108,17 +108,27 @@ export function sameWords(
   );
 }
 
+const INITIAL_CAP = 1 << 12;
+const EMPTY_HASHES = new Int32Array(0);
+
 export class FlowIndex<F extends FlowKey> {
-  private cap = 1 << 12;
-  private mask = this.cap - 1;
+  // The table fields are declared empty and set by allocate(), in the constructor and on every grow(): a
+  // field V8 has only seen set once is taken as constant, and the first grow (mid-way through the first
+  // capture) would discard the optimised flow-table code built on that.
+  private cap = 0;
+  private mask = 0;
   private count = 0;
-  private slots: (F | null)[] = new Array<F | null>(this.cap).fill(null);
+  private slots: (F | null)[] = [];
   /**
    * The key hash of each slot's flow. A probe that reaches another flow's slot, and the backward shift of
    * a deletion, compare and place by these instead of reading that flow: flows are scattered over the
    * heap, and reading one is mostly a cache miss.
    */
-  private hashes = new Int32Array(this.cap);
+  private hashes = EMPTY_HASHES;
+
+  constructor() {
+    this.allocate(INITIAL_CAP);
+  }
 
   /** Flows held. */
   get size(): number {
@@ -202,13 +212,18 @@ export class FlowIndex<F extends FlowKey> {
     this.hashes[i] = h;
   }
 
+  /** Empty tables of `cap` slots (the flows held are the caller's to place again). */
+  private allocate(cap: number): void {
+    this.cap = cap;
+    this.mask = cap - 1;
+    this.slots = new Array<F | null>(cap).fill(null);
+    this.hashes = new Int32Array(cap);
+  }
+
   private grow(): void {
     const old = this.slots;
     const oldHashes = this.hashes;
-    this.cap *= 2;
-    this.mask = this.cap - 1;
-    this.slots = new Array<F | null>(this.cap).fill(null);
-    this.hashes = new Int32Array(this.cap);
+    this.allocate(this.cap * 2);
     for (let i = 0; i < old.length; i++) {
       const f = old[i];
       if (f) this.place(f, oldHashes[i] ?? 0);

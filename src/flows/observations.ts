@@ -19,6 +19,7 @@ import type { SsdpMessage } from '../wire/ssdp/types.js';
 import type { DeviceDescription } from '../wire/upnp/types.js';
 import { clientHelloPrints, decodeTlsClientHello, looksLikeTlsHandshake } from '../wire/tls/decode.js';
 import { decodeDnsMode, DNS_MDNS, DNS_PLAIN, DNS_TCP, type PayloadCache } from './payload-cache.js';
+import { objectArray } from './object-array.js';
 
 export type ObservationKind =
   | 'dhcp_fingerprint'
@@ -404,7 +405,7 @@ export class ObservationAggregator implements ObservationSink {
   /** value → the entries with that value (few: one per kind, mac and ip that saw it); value strings mostly
    * come from caches, so their hashes are computed once. */
   private byValue = new Map<string, AggEntry[]>();
-  private list: AggEntry[] = [];
+  private list = objectArray<AggEntry>();
   private seq = 0;
   /** Sightings since the last take(). */
   sightings = 0;
@@ -418,6 +419,12 @@ export class ObservationAggregator implements ObservationSink {
   private recordings = new WeakMap<object, Recording>();
   /** The entries observe() touched since startRecording(), or null when not recording. */
   private recording: AggEntry[] | null = null;
+
+  constructor() {
+    // Set the fields take() replaces a second time: V8 takes a field set only once as constant, and the
+    // first take() (mid-way through the first capture) would then discard the optimised packet loop.
+    this.clear();
+  }
 
   /** Distinct observations pending. */
   get size(): number {
@@ -497,13 +504,18 @@ export class ObservationAggregator implements ObservationSink {
   /** The aggregated observations (see the class comment for the order); empties the aggregator. */
   take(): Observation[] {
     const list = this.list;
-    this.list = [];
+    this.clear();
+    list.sort((a, b) => a.seq - b.seq);
+    return list.map((e) => e.o);
+  }
+
+  /** Empties the aggregator (seq goes on: it orders entries, not batches). */
+  private clear(): void {
+    this.list = objectArray();
     this.byValue = new Map();
     this.recordings = new WeakMap();
     this.recording = null;
     this.sightings = 0;
-    list.sort((a, b) => a.seq - b.seq);
-    return list.map((e) => e.o);
   }
 }
 

@@ -174,12 +174,7 @@ class ContentMemo<T> {
   put(b: Uint8Array, o: number, n: number, mode: number, v: T | DecodeError, isError: boolean): void {
     const h = this.hash;
     const i = h & (MEMO_SLOTS - 1);
-    let slots = this.slots;
-    if (slots === null) {
-      slots = this.slots = new Int32Array(MEMO_SLOTS).fill(-1);
-      this.values = new Array<T | DecodeError | null>(MEMO_SLOTS).fill(null);
-      this.candidates = new Int32Array(MEMO_SLOTS);
-    }
+    const slots = this.slots ?? this.allocate();
     const candidates = this.candidates as Int32Array;
     if (slots[i] !== -1 && candidates[i] !== h) {
       candidates[i] = h;
@@ -202,6 +197,17 @@ class ContentMemo<T> {
     slots[i] = e;
     this.values[i] = v;
     this.used += size;
+  }
+
+  /**
+   * The tables, on the first store. A method of its own, called once per memo, so the optimised put() does
+   * not carry it: `new Array(n)` is born with the elements kind its allocation site last ended with, so the
+   * next capture's memo would reach code specialised for the first one's and throw it away.
+   */
+  private allocate(): Int32Array {
+    this.values = new Array<T | DecodeError | null>(MEMO_SLOTS).fill(null);
+    this.candidates = new Int32Array(MEMO_SLOTS);
+    return (this.slots = new Int32Array(MEMO_SLOTS).fill(-1));
   }
 
   /** Grows the arena (doubling, at most MEMO_BUDGET_BYTES) to fit n more bytes; false when it cannot. */

@@ -2,6 +2,7 @@ import { FlowItem } from '../flows/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
 import type { FlowRecord } from '../flows/types.js';
 import { emitObservations, ObservationAggregator } from '../flows/observations.js';
+import { objectArray } from '../flows/object-array.js';
 import { PayloadCache } from '../flows/payload-cache.js';
 import { CaptureReader, type CaptureFrame } from '../wire/capture/decode.js';
 import { isDecodeError, type DecodeError } from '../wire/errors.js';
@@ -105,7 +106,7 @@ async function* decodeBatches(
 class BatchDecoder {
   readonly reader: CaptureReader;
   private readonly stats = emptyStats();
-  private items: SourceItem[] = [];
+  private readonly items = objectArray<SourceItem>();
   private readonly cache = new PayloadCache();
   private readonly obs = new ObservationAggregator();
   private readonly table: FlowTable;
@@ -173,7 +174,11 @@ class BatchDecoder {
   }
 
   take(done: boolean): CaptureBatch {
-    const items = this.items;
+    // The batch gets a copy and `items` stays the same array: V8 takes a field only ever set once as
+    // constant, and replacing it at the first take() (mid-way through the first capture) threw away the
+    // optimised packet loop.
+    const items = this.items.slice();
+    this.items.length = 0;
     for (const o of this.obs.take()) items.push({ kind: 'observation', observation: o });
     const stats = this.stats;
     const b = {
@@ -183,7 +188,6 @@ class BatchDecoder {
       done,
       error: this.error,
     };
-    this.items = [];
     return b;
   }
 

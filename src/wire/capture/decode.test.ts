@@ -7,6 +7,11 @@ import { CaptureReader, readCapture, readCaptureStream, sniffCaptureFormat } fro
 import { ChunkQueue } from './chunks.js';
 
 describe('capture facade', () => {
+  it('a new CaptureFrame starts at zero (its timestamp field first set to a double)', () => {
+    const r = new CaptureReader();
+    expect(r.frame).toMatchObject({ start: 0, end: 0, linkType: 0, tsMicros: 0, wireLen: 0, offset: 0 });
+  });
+
   it('sniffs formats', () => {
     expect(sniffCaptureFormat(Uint8Array.from([0xd4, 0xc3, 0xb2, 0xa1]))).toBe('pcap');
     expect(sniffCaptureFormat(Uint8Array.from([0xa1, 0xb2, 0x3c, 0x4d]))).toBe('pcap');

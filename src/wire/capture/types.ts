@@ -1,3 +1,5 @@
+import { AS_DOUBLE } from '../packet/types.js';
+
 /** One captured frame as produced by every capture-file reader (pcap, pcapng). */
 export interface CaptureRecord {
   /** Link-layer type (LINKTYPE_* number) of this record's interface. */
@@ -25,12 +27,16 @@ export class CaptureFrame {
   start = 0;
   end = 0;
   linkType = 0;
-  /** Capture timestamp, microseconds since the Unix epoch. */
-  tsMicros = 0;
+  /** Capture timestamp, microseconds since the Unix epoch (a double from the start: see AS_DOUBLE). */
+  tsMicros = AS_DOUBLE;
   wireLen = 0;
   /** Absolute byte offset of the record in the stream. */
   offset = 0;
   iface = 0;
+
+  constructor() {
+    this.tsMicros = 0;
+  }
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng';

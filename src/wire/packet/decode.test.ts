@@ -98,6 +98,26 @@ function decode(linkType: number, frame: number[] | Uint8Array): PacketInfo {
   return info;
 }
 
+describe('PacketInfo', () => {
+  it('starts with the values reset() gives (fields first set to a double are set back)', () => {
+    const fresh = new PacketInfo();
+    expect(fresh).toMatchObject({
+      tsMicros: 0,
+      srcMac: -1,
+      dstMac: -1,
+      srcIp4: 0,
+      dstIp4: 0,
+      tcpSeq: 0,
+      tcpAck: 0,
+      linkType: -1,
+    });
+    const used = decode(1, eth(0x0800, ipv4(6, tcp(1234, 80, TcpFlag.SYN, [1]))));
+    used.reset();
+    // reset() leaves the frame's bytes and bounds (the next decode sets them).
+    expect({ ...used, data: fresh.data, frameStart: 0, frameEnd: 0 }).toEqual({ ...fresh });
+  });
+});
+
 describe('decodePacket: synthetic frames', () => {
   it('Ethernet / IPv4 / TCP', () => {
     const i = decode(1, eth(0x0800, ipv4(6, tcp(1234, 80, TcpFlag.SYN | TcpFlag.ACK, [1, 2, 3]))));

@@ -44,9 +44,19 @@ export type PacketLayer =
   | 'icmpv6'
   | 'sctp';
 
+/**
+ * A number V8 keeps as a double, for the first value of a field that will hold numbers beyond 2^30
+ * (timestamps in microseconds, MACs, IPv4 addresses, TCP sequence numbers); the constructor then sets the
+ * field's real initial value. V8 gives a field the representation of its first value: starting as a small
+ * integer, the field is widened at its first large value, which deprecates the object's map (every object
+ * of that shape migrates) and discards optimised code that relied on it — during the first packets of a
+ * capture and again when the next decoder's objects (a new map by then) reach code compiled for the old one.
+ */
+export const AS_DOUBLE = 0.5;
+
 export class PacketInfo {
   /** Capture timestamp, microseconds since the Unix epoch. */
-  tsMicros = 0;
+  tsMicros = AS_DOUBLE;
   /** Bytes captured / bytes on the wire. */
   capLen = 0;
   wireLen = 0;
@@ -78,8 +88,8 @@ export class PacketInfo {
    * integers, -1 when absent (Linux cooked SLL/SLL2 give only srcMac, with hasL2 false).
    */
   hasL2 = false;
-  srcMac = -1;
-  dstMac = -1;
+  srcMac = AS_DOUBLE;
+  dstMac = AS_DOUBLE;
   /** Outermost 802.1Q VLAN id, -1 when untagged. */
   vlan = -1;
   /** EtherType of the payload after VLAN tags (0x0800, 0x86dd, 0x0806 …), 0 when unknown. */
@@ -91,8 +101,8 @@ export class PacketInfo {
   ipVersion = 0;
   l3Offset = -1;
   /** IPv4 addresses as unsigned 32-bit integers (valid when ipVersion is 4). */
-  srcIp4 = 0;
-  dstIp4 = 0;
+  srcIp4 = AS_DOUBLE;
+  dstIp4 = AS_DOUBLE;
   /** Offsets in data of the 16-byte IPv6 addresses (valid when ipVersion is 6). */
   srcIp6Offset = -1;
   dstIp6Offset = -1;
@@ -116,8 +126,8 @@ export class PacketInfo {
   dstPort = -1;
   /** TCP flag bits (TcpFlag), 0 for non-TCP. */
   tcpFlags = 0;
-  tcpSeq = 0;
-  tcpAck = 0;
+  tcpSeq = AS_DOUBLE;
+  tcpAck = AS_DOUBLE;
   /** TCP window (unscaled), 0 for non-TCP. */
   tcpWindow = 0;
   /** ICMP/ICMPv6 type and code, -1 when not ICMP. */
@@ -127,6 +137,11 @@ export class PacketInfo {
   /** Application payload: offset in data and length (captured bytes only). */
   payloadOffset = -1;
   payloadLength = 0;
+
+  constructor() {
+    // The real initial values of the fields started as AS_DOUBLE.
+    this.reset();
+  }
 
   reset(): void {
     this.tsMicros = 0;
