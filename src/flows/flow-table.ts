@@ -79,6 +79,15 @@ export interface FlowTableStats {
   bodiesSkipped: number;
 }
 
+/** What went wrong in a table, as a source's error counts (kinds with none left out). */
+export function tableErrorCounts(s: FlowTableStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (s.evicted > 0) out.flow_evicted = s.evicted;
+  if (s.decodeErrors > 0) out.payload_decode = s.decodeErrors;
+  if (s.bodiesSkipped > 0) out.http_body_skipped = s.bodiesSkipped;
+  return out;
+}
+
 // TCP endpoint states (Zeek's TCP_ENDPOINT_*).
 const INACTIVE = 0;
 const SYN_SENT = 1;

@@ -1,5 +1,5 @@
 import { FlowItem } from '../flows/flow-record.js';
-import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
+import { FlowTable, tableErrorCounts, type FlowTableOptions } from '../flows/flow-table.js';
 import type { FlowRecord } from '../flows/types.js';
 import { emitObservations, ObservationAggregator } from '../flows/observations.js';
 import { objectArray } from '../flows/object-array.js';
@@ -181,14 +181,13 @@ class BatchDecoder {
     this.items.length = 0;
     for (const o of this.obs.take()) items.push({ kind: 'observation', observation: o });
     const stats = this.stats;
-    const b = {
+    return {
       items,
       offset: this.reader.offset,
       stats: { ...stats, errors: { ...stats.errors } },
       done,
       error: this.error,
     };
-    return b;
   }
 
   /** A corrupt or truncated capture: what was decoded stands, the rest is lost. */
@@ -200,12 +199,7 @@ class BatchDecoder {
   /** End of the capture: every live flow is exported; the last batch. */
   finish(): CaptureBatch {
     this.table.flushAll();
-    const fs = this.table.stats;
-    const stats = this.stats;
-    stats.errors = { ...stats.errors };
-    if (fs.evicted > 0) stats.errors.flow_evicted = fs.evicted;
-    if (fs.decodeErrors > 0) stats.errors.payload_decode = fs.decodeErrors;
-    if (fs.bodiesSkipped > 0) stats.errors.http_body_skipped = fs.bodiesSkipped;
+    this.stats.errors = { ...this.stats.errors, ...tableErrorCounts(this.table.stats) };
     return this.take(true);
   }
 }

@@ -1,5 +1,5 @@
 import { FlowItem } from '../flows/flow-record.js';
-import { FlowTable, type FlowTableOptions } from '../flows/flow-table.js';
+import { FlowTable, tableErrorCounts, type FlowTableOptions } from '../flows/flow-table.js';
 import { emitObservations, ObservationAggregator } from '../flows/observations.js';
 import { PayloadCache } from '../flows/payload-cache.js';
 import { countError, emptyStats, type SourceItem, type SourceStats } from '../sources/types.js';
@@ -66,10 +66,7 @@ export class PacketPipeline {
   /** End of input: every live flow is exported. */
   finish(): SourceItem[] {
     this.table.flushAll();
-    const fs = this.table.stats;
-    if (fs.evicted > 0) this.stats.errors.flow_evicted = fs.evicted;
-    if (fs.decodeErrors > 0) this.stats.errors.payload_decode = fs.decodeErrors;
-    if (fs.bodiesSkipped > 0) this.stats.errors.http_body_skipped = fs.bodiesSkipped;
+    Object.assign(this.stats.errors, tableErrorCounts(this.table.stats));
     return this.take();
   }
 }

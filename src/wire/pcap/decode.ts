@@ -77,18 +77,21 @@ export class PcapReader implements RecordReader {
    * that branch and the next capture's first call discarded it.
    */
   private headerIfValid(): void {
-    const q = this.q;
-    if (!q.ensure(GLOBAL_HEADER)) return;
-    const b = q.front;
-    let h: PcapHeader;
+    if (!this.q.ensure(GLOBAL_HEADER)) return;
     try {
-      h = decodePcapHeader(b.subarray(q.pos, q.pos + GLOBAL_HEADER), this.source);
+      this.takeHeader();
     } catch (e) {
-      if (e instanceof DecodeError) return;
-      throw e;
+      if (!(e instanceof DecodeError)) throw e;
     }
+  }
+
+  /** Decodes and consumes the buffered global header; throws a DecodeError for a bad one. */
+  private takeHeader(): PcapHeader {
+    const q = this.q;
+    const h = decodePcapHeader(q.front.subarray(q.pos, q.pos + GLOBAL_HEADER), this.source);
     this.header = h;
     q.consume(GLOBAL_HEADER);
+    return h;
   }
 
   /** Stops referring to the chunks pushed so far (see ChunkQueue.detach). */
@@ -128,10 +131,7 @@ export class PcapReader implements RecordReader {
     let h = this.header;
     if (h === null) {
       if (!q.ensure(GLOBAL_HEADER)) return this.atEnd(GLOBAL_HEADER);
-      const b = q.front;
-      h = decodePcapHeader(b.subarray(q.pos, q.pos + GLOBAL_HEADER), this.source);
-      this.header = h;
-      q.consume(GLOBAL_HEADER);
+      h = this.takeHeader();
     }
     if (!q.ensure(RECORD_HEADER)) return this.atEnd(RECORD_HEADER);
     let b = q.front;
