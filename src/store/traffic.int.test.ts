@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestFlow } from '../sources/types.js';
 import { ingestFlow } from '../test-support/flows.js';
 import { dropSchema, storeEngines } from '../test-support/services.js';
 import { queryRows, type Store } from './db.js';
 import { PartitionManager } from './partitions.js';
-import { copyFlows, listFlows } from './traffic.js';
+import { ip6ToString, ipv4ToString } from '../wire/addr.js';
+import { copyFlows, flowsAsCopyBinary, listFlows } from './traffic.js';
 
 const engines = await storeEngines();
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) * 1000; // µs
@@ -118,6 +120,79 @@ describe.each(engines)('copyFlows on $name', (engine) => {
       uid: 'CHhAvVGS1DHFjwGM9',
       label: 'Malicious\ttab\there\nnew\\line\rcrnul ünï',
     });
+  });
+
+  it('binary COPY stores exactly what COPY text stores (random flows: any text, IPv6, nulls, big numbers)', async () => {
+    const text = fc.option(fc.string({ unit: 'binary', maxLength: 300 }), { nil: null });
+    const ip = fc.oneof(
+      fc.integer({ min: 0, max: 0xffffffff }).map(ipv4ToString),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => ip6ToString(b)),
+      fc.integer({ min: 0, max: 0xffffffff }).map((v) => `::ffff:${ipv4ToString(v)}`),
+    );
+    const arb = fc.record({
+      start: fc.integer({ min: 0, max: 86_399_000_000 }),
+      duration: fc.integer({ min: 0, max: 600_000_000 }),
+      srcIp: ip,
+      dstIp: ip,
+      srcPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
+      proto: fc.integer({ min: 0, max: 255 }),
+      appProto: text,
+      bytesOut: fc.maxSafeNat(),
+      packetsIn: fc.integer({ min: 0, max: 2 ** 40 }),
+      tcpFlagsOut: fc.integer({ min: 0, max: 255 }),
+      connState: fc.constantFrom('SF', 'S0', 'REJ', 'OTH'),
+      communityId: fc.string({ unit: 'binary', maxLength: 40 }),
+      srcMac: text,
+      vlan: fc.option(fc.integer({ min: 0, max: 4095 }), { nil: null }),
+      sni: text,
+      httpHost: text,
+      dnsNames: fc.array(fc.string({ unit: 'binary', maxLength: 300 }), { maxLength: 2 }),
+      uid: text,
+      label: text,
+      device: fc.option(fc.maxSafeNat(), { nil: null }),
+    });
+    const samples = fc.sample(arb, { numRuns: 200, seed: 20261125 });
+    const flows = samples.map(({ start, duration, device: _d, ...f }) =>
+      flow(0, {
+        ...f,
+        connState: f.connState as IngestFlow['connState'],
+        tsStart: T0 + start,
+        tsEnd: T0 + start + duration,
+      }),
+    );
+    const devices = samples.map((x) => x.device);
+    const peers = [...devices].reverse();
+    const [binary, text_] = ['0b1e2c3d-0000-4000-8000-000000000001', '0b1e2c3d-0000-4000-8000-000000000002'];
+    expect(flowsAsCopyBinary(flows, devices, peers, binary)).not.toBeNull(); // the binary path is the one taken
+    await store.db.transaction(async (tx) => {
+      expect(await copyFlows(tx, store.engine, flows, devices, peers, binary)).toBe(true);
+      expect(await copyFlows(tx, store.engine, flows, devices, peers, text_, 'text')).toBe(true);
+    });
+    const rowsOf = (source: string) =>
+      queryRows<Record<string, unknown>>(
+        store.db,
+        sql`SELECT ts_start::text, ts_end::text, device_id::text, peer_device_id::text, community_id,
+              src_ip::text, src_port, dst_ip::text, dst_port, proto, app_proto, bytes_out::text,
+              bytes_in::text, packets_out::text, packets_in::text, tcp_flags_out, tcp_flags_in, conn_state,
+              src_mac, dst_mac, vlan, sni, http_host, dns_query, uid, label
+            FROM network_traffic WHERE source_id = ${source}::uuid ORDER BY id`,
+      );
+    const [a, b] = [await rowsOf(binary), await rowsOf(text_)];
+    expect(a.length).toBe(flows.length);
+    expect(a).toEqual(b);
+  });
+
+  it('sends a batch the binary encoder refuses as text, for the server to read as before', async () => {
+    const odd = [flow(8, { srcIp: '10.0.0.9/32', uid: 'CFallback1' }), flow(9, { uid: 'CFallback1' })];
+    expect(flowsAsCopyBinary(odd, [null, null], [null, null], null)).toBeNull();
+    expect(
+      await store.db.transaction((tx) => copyFlows(tx, store.engine, odd, [null, null], [null, null], null)),
+    ).toBe(true);
+    const rows = await queryRows<{ ip: string }>(
+      store.db,
+      sql`SELECT host(src_ip) AS ip FROM network_traffic WHERE uid = 'CFallback1' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.ip)).toEqual(['10.0.0.9', '10.0.0.2']);
   });
 
   it('says no, writing nothing, for a time COPY text cannot carry', async () => {

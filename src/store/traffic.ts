@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { Buffer } from 'node:buffer';
 import type { IngestFlow } from '../sources/types.js';
 import { queryRows, type Db, type Store, type Tx } from './db.js';
+import { CopyBinaryWriter, Unrepresentable } from './copy-binary.js';
 import { microsToIso } from './timestamps.js';
 
 /**
@@ -285,12 +286,16 @@ const textOrNull = (s: string | null | undefined, max = Infinity): string =>
   s === null || s === undefined ? N : copyText(s.length > max ? s.slice(0, max) : s);
 const numOrNull = (v: number | null | undefined): string => (v === null || v === undefined ? N : String(v));
 
+/** Which COPY format copyFlows sends: binary unless a value cannot be (then text, for the whole batch). */
+export type CopyFormat = 'auto' | 'text';
+
 /**
- * Appends flows to network_traffic with COPY in the caller's transaction (text format, built here):
- * PostgreSQL gets COPY … FROM STDIN through node-postgres, PGlite COPY … FROM '/dev/blob'. Returns false,
- * having written nothing, when the driver is not one of those two or a timestamp is out of the range COPY
- * text can carry; the caller then inserts the flows another way. Text columns are cut like the INSERT path
- * does (sni, http_host, dns_query to 255 characters).
+ * Appends flows to network_traffic with COPY in the caller's transaction: PostgreSQL gets COPY … FROM STDIN
+ * through node-postgres, PGlite COPY … FROM '/dev/blob'. The payload is binary (./copy-binary.ts), or text
+ * when a value does not fit the binary encoder (`format: 'text'` asks for text), so the server reads it as
+ * it always did. Returns false, having written nothing, when the driver is not one of those two or a
+ * timestamp is out of the range COPY text can carry; the caller then inserts the flows another way. Text
+ * columns are cut like the INSERT path does (sni, http_host, dns_query to 255 characters).
  */
 export async function copyFlows(
   tx: Tx,
@@ -299,6 +304,7 @@ export async function copyFlows(
   deviceIds: readonly (number | null)[],
   peerIds: readonly (number | null)[],
   sourceId: string | null,
+  format: CopyFormat = 'auto',
 ): Promise<boolean> {
   if (flows.length === 0) return true;
   const client = driverClient(tx);
@@ -313,6 +319,85 @@ export async function copyFlows(
       f.tsEnd / 1e6 < MAX_COPY_SECONDS;
     if (!ok) return false;
   }
+  const binary = format === 'auto' ? flowsAsCopyBinary(flows, deviceIds, peerIds, sourceId) : null;
+  const chunks = binary ?? copyTextChunks(flows, deviceIds, peerIds, sourceId);
+  const options = binary ? ' WITH (FORMAT binary)' : '';
+  if (pgClient) {
+    const q = new CopyFromStdin(`COPY network_traffic (${COPY_COLUMNS}) FROM STDIN${options}`, chunks);
+    pgClient.query(q);
+    await q.done;
+  } else if (pglite) {
+    await pglite.query(`COPY network_traffic (${COPY_COLUMNS}) FROM '/dev/blob'${options}`, [], {
+      blob: new Blob(chunks),
+    });
+  }
+  return true;
+}
+
+/** Fields per row of COPY_COLUMNS. */
+const COPY_FIELDS = 27;
+
+/** The flows as COPY binary, in COPY_COLUMNS order, or null when a value does not fit (see copy-binary.ts). */
+export function flowsAsCopyBinary(
+  flows: readonly IngestFlow[],
+  deviceIds: readonly (number | null)[],
+  peerIds: readonly (number | null)[],
+  sourceId: string | null,
+): Buffer[] | null {
+  const w = new CopyBinaryWriter();
+  const text = (s: string | null | undefined, max = Infinity): void => {
+    if (s === null || s === undefined) w.null();
+    else w.text(s.length > max ? s.slice(0, max) : s);
+  };
+  const int8 = (v: number | null | undefined): void => (v === null || v === undefined ? w.null() : w.int8(v));
+  const int4 = (v: number | null): void => (v === null ? w.null() : w.int4(v));
+  try {
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i] as IngestFlow;
+      w.row(COPY_FIELDS);
+      w.timestamptz(f.tsStart);
+      w.timestamptz(f.tsEnd);
+      int8(deviceIds[i]);
+      int8(peerIds[i]);
+      text(f.communityId);
+      w.inet(f.srcIp);
+      int4(f.srcPort);
+      w.inet(f.dstIp);
+      int4(f.dstPort);
+      w.int2(f.proto);
+      text(f.appProto);
+      w.int8(f.bytesOut);
+      w.int8(f.bytesIn);
+      w.int8(f.packetsOut);
+      w.int8(f.packetsIn);
+      w.int2(f.tcpFlagsOut);
+      w.int2(f.tcpFlagsIn);
+      text(f.connState);
+      text(f.srcMac);
+      text(f.dstMac);
+      int4(f.vlan);
+      text(f.sni, 255);
+      text(f.httpHost, 255);
+      text(f.dnsNames[0], 255);
+      text(f.uid);
+      text(f.label);
+      if (sourceId === null) w.null();
+      else w.uuid(sourceId);
+    }
+  } catch (e) {
+    if (e instanceof Unrepresentable) return null;
+    throw e;
+  }
+  return w.finish();
+}
+
+/** The flows as COPY text, in COPY_COLUMNS order. */
+function copyTextChunks(
+  flows: readonly IngestFlow[],
+  deviceIds: readonly (number | null)[],
+  peerIds: readonly (number | null)[],
+  sourceId: string | null,
+): Buffer[] {
   const source = sourceId === null ? N : copyText(sourceId);
   const chunks: Buffer[] = [];
   let text = '';
@@ -332,14 +417,5 @@ export async function copyFlows(
     }
   }
   if (text.length > 0) chunks.push(Buffer.from(text, 'utf8'));
-  if (pgClient) {
-    const q = new CopyFromStdin(`COPY network_traffic (${COPY_COLUMNS}) FROM STDIN`, chunks);
-    pgClient.query(q);
-    await q.done;
-  } else if (pglite) {
-    await pglite.query(`COPY network_traffic (${COPY_COLUMNS}) FROM '/dev/blob'`, [], {
-      blob: new Blob(chunks),
-    });
-  }
-  return true;
+  return chunks;
 }
