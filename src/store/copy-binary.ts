@@ -162,12 +162,11 @@ export class CopyBinaryWriter {
     this.pos += 24;
   }
 
-  /** uuid from its canonical text (8-4-4-4-12 hex digits). */
-  uuid(s: string): void {
-    if (!UUID_TEXT.test(s)) throw new Unrepresentable(`uuid ${JSON.stringify(s.slice(0, 64))}`);
+  /** uuid, as uuidBytes() read it (read it once for a value repeated on every row). */
+  uuid(bytes: Uint8Array): void {
     this.ensure(20);
     this.view.setInt32(this.pos, 16);
-    this.buf.write(s.replaceAll('-', ''), this.pos + 4, 16, 'hex');
+    this.buf.set(bytes, this.pos + 4);
     this.pos += 20;
   }
 
@@ -179,4 +178,10 @@ export class CopyBinaryWriter {
     this.chunks.push(this.buf.subarray(0, this.pos));
     return this.chunks;
   }
+}
+
+/** A uuid's 16 bytes from its canonical text (8-4-4-4-12 hex digits), for CopyBinaryWriter.uuid. */
+export function uuidBytes(s: string): Uint8Array {
+  if (!UUID_TEXT.test(s)) throw new Unrepresentable(`uuid ${JSON.stringify(s.slice(0, 64))}`);
+  return Buffer.from(s.replaceAll('-', ''), 'hex');
 }

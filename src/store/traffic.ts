@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { Buffer } from 'node:buffer';
 import type { IngestFlow } from '../sources/types.js';
 import { queryRows, type Db, type Store, type Tx } from './db.js';
-import { CopyBinaryWriter, Unrepresentable } from './copy-binary.js';
+import { CopyBinaryWriter, Unrepresentable, uuidBytes } from './copy-binary.js';
 import { microsToIso } from './timestamps.js';
 
 /**
@@ -352,6 +352,7 @@ export function flowsAsCopyBinary(
   const int8 = (v: number | null | undefined): void => (v === null || v === undefined ? w.null() : w.int8(v));
   const int4 = (v: number | null): void => (v === null ? w.null() : w.int4(v));
   try {
+    const source = sourceId === null ? null : uuidBytes(sourceId);
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i] as IngestFlow;
       w.row(COPY_FIELDS);
@@ -381,8 +382,8 @@ export function flowsAsCopyBinary(
       text(f.dnsNames[0], 255);
       text(f.uid);
       text(f.label);
-      if (sourceId === null) w.null();
-      else w.uuid(sourceId);
+      if (source === null) w.null();
+      else w.uuid(source);
     }
   } catch (e) {
     if (e instanceof Unrepresentable) return null;
