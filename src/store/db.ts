@@ -10,6 +10,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema.js';
+import { templatePath } from './pglite-template.js';
 import { PgliteThreadClient } from './pglite-client.js';
 import { StoreLockedError } from './errors.js';
 
@@ -198,7 +199,11 @@ class PgliteStore implements Store {
     const inMemory = dir.startsWith('memory://');
     const release = inMemory ? () => undefined : acquireDirLock(resolve(dir));
     try {
-      const client = await PgliteThreadClient.open(inMemory ? dir : resolve(dir), opts.schema ?? null);
+      const client = await PgliteThreadClient.open(
+        inMemory ? dir : resolve(dir),
+        opts.schema ?? null,
+        templatePath(projectRoot()),
+      );
       return new PgliteStore(client, release, opts.schema ?? 'public');
     } catch (e) {
       release();

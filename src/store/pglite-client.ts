@@ -44,11 +44,18 @@ export class PgliteThreadClient implements PgliteQueryable {
     worker.unref();
   }
 
-  /** Opens (creating when missing) the database in `dir` ("memory://…" for one in memory). */
-  static async open(dir: string, schema: string | null): Promise<PgliteThreadClient> {
+  /**
+   * Opens (creating when missing) the database in `dir` ("memory://…" for one in memory); a new one starts
+   * from `template` when given and usable (pglite-template.ts).
+   */
+  static async open(
+    dir: string,
+    schema: string | null,
+    template: string | null = null,
+  ): Promise<PgliteThreadClient> {
     const client = new PgliteThreadClient(moduleWorker(new URL('./pglite-thread.js', import.meta.url)));
     try {
-      await client.call({ op: 'open', dir, schema });
+      await client.call({ op: 'open', dir, schema, template });
     } catch (e) {
       await client.worker.terminate();
       throw e;

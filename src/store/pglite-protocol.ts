@@ -11,7 +11,8 @@ export const NO_TX = 0;
 export type RowMode = 'array' | 'object';
 
 export type PgliteRequest =
-  | { id: number; op: 'open'; dir: string; schema: string | null }
+  /** `template`: the file a new cluster is loaded from (and saved to), see pglite-template.ts. */
+  | { id: number; op: 'open'; dir: string; schema: string | null; template: string | null }
   | {
       id: number;
       op: 'query';

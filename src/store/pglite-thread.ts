@@ -9,7 +9,13 @@
  * begun here on the client's request and stays open, its statements run on it, until the client ends it.
  */
 import { parentPort } from 'node:worker_threads';
-import { messages, PGlite, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
+import {
+  messages,
+  type PGlite,
+  type QueryOptions,
+  type Results,
+  type Transaction,
+} from '@electric-sql/pglite';
 import {
   NO_TX,
   serializeError,
@@ -17,6 +23,7 @@ import {
   type PgliteRequest,
   type WireResults,
 } from './pglite-protocol.js';
+import { openPglite } from './pglite-template.js';
 
 const INT8_OID = 20;
 
@@ -75,10 +82,13 @@ async function begin(id: number): Promise<number> {
 async function serve(req: PgliteRequest): Promise<unknown> {
   switch (req.op) {
     case 'open': {
-      db = await PGlite.create(req.dir, {
+      const opened = await openPglite(
+        req.dir,
         // int8 as a JS number, as the pg pool is set up: both engines return the same shapes.
-        parsers: { [INT8_OID]: (v: string) => Number(v) },
-      });
+        { parsers: { [INT8_OID]: (v: string) => Number(v) } },
+        req.template,
+      );
+      db = opened.db;
       if (req.schema)
         await db.exec(
           `CREATE SCHEMA IF NOT EXISTS "${req.schema}"; SET search_path TO "${req.schema}", public;`,
