@@ -161,6 +161,14 @@ export const ENV_SPEC = {
       'bounds its memory: a 2 GB capture ingests in under 300 MB resident. An ingest that needs more stops ' +
       'with an error naming this variable, and run again resumes where it stopped.',
   },
+  NETFLOW_SPOOL_MB: {
+    schema: intIn(0, 1_048_576),
+    default: '1024',
+    doc:
+      'Disk space in MB (under DATA_DIR/spool) where a NetFlow/IPFIX collector keeps received flows that its ' +
+      'in-memory queue (400 000 flows) cannot hold while the database falls behind, handed over in order ' +
+      'once it catches up; beyond it, flows are dropped and counted (queueDropped). 0: no spool, drop at once.',
+  },
   FLOW_RETENTION_DAYS: {
     schema: intIn(0, 36_500),
     default: '30',
@@ -368,6 +376,7 @@ export interface Config {
   uploadMaxBytes: number;
   /** Heap cap of `iotsec ingest` (MB). */
   ingestHeapMb: number;
+  netflowSpoolMb: number;
   flowRetentionDays: number;
   partitionPremakeDays: number;
   rollupRetentionDays: number;
@@ -463,6 +472,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     uploadMaxBytes: read(env, 'UPLOAD_MAX_BYTES'),
     ingestHeapMb: read(env, 'INGEST_HEAP_MB'),
+    netflowSpoolMb: read(env, 'NETFLOW_SPOOL_MB'),
     flowRetentionDays: read(env, 'FLOW_RETENTION_DAYS'),
     partitionPremakeDays: read(env, 'PARTITION_PREMAKE_DAYS'),
     rollupRetentionDays: read(env, 'ROLLUP_RETENTION_DAYS'),

@@ -1,10 +1,11 @@
 import { pino, type Logger } from 'pino';
+import { join } from 'node:path';
 import { buildApp } from '../api/app.js';
 import { ensureWebBuild } from '../api/web.js';
 import { openServices, type Services } from '../api/context.js';
 import { generatePassword } from '../auth/passwords.js';
 import { startHealthServer } from './health-server.js';
-import { Collector, type SourceSpec } from '../collector/collector.js';
+import { Collector, configureNetflowSpool, type SourceSpec } from '../collector/collector.js';
 import type { Config } from '../config.js';
 import { startIngestJobs } from '../worker/ingest-jobs.js';
 import { startMaintenance } from '../worker/maintenance.js';
@@ -72,6 +73,10 @@ export async function startCollectorRole(
   cliSources: SourceSpec[] = [],
   demo: 'auto' | 'on' | 'off' = 'off',
 ): Promise<RoleHandle> {
+  configureNetflowSpool({
+    dir: join(config.dataDir, 'spool'),
+    maxBytes: config.netflowSpoolMb * 1024 * 1024,
+  });
   const collector = new Collector(services, log.child({ role: 'collector' }));
   await collector.start(cliSources, demo);
   log.info({ sources: collector.sources.map((s) => s.spec.name) }, 'collector running');

@@ -9,7 +9,7 @@ import { queryRows } from '../store/db.js';
 import { makeStack, type Stack } from '../test-support/api.js';
 import { hasSharedData, SHARED_DATA } from '../test-support/services.js';
 import { flowExportDatagrams } from '../../bench/netflow-gen.js';
-import { Collector } from './collector.js';
+import { Collector, configureNetflowSpool } from './collector.js';
 
 /** A NetFlow v5 datagram with one record: 10.42.0.9:51000 → 203.0.113.7:443/TCP, 12 packets, 3456 bytes. */
 function v5(): Buffer {
@@ -52,6 +52,7 @@ describe.skipIf(!hasSharedData)('collector role', () => {
 
   beforeAll(async () => {
     s = await makeStack('embedded');
+    configureNetflowSpool({ dir: join(dir, '..', 'spool'), maxBytes: 5 * 1024 * 1024 });
     collector = new Collector(s.services, pino({ level: 'silent' }), 500);
     await collector.start([
       { kind: 'netflow', name: 'test netflow', config: { port, host: '127.0.0.1' } },
@@ -59,6 +60,7 @@ describe.skipIf(!hasSharedData)('collector role', () => {
     ]);
   });
   afterAll(async () => {
+    configureNetflowSpool({ dir: '', maxBytes: 0 });
     await collector?.stop();
     await s?.close();
   });
@@ -75,11 +77,13 @@ describe.skipIf(!hasSharedData)('collector role', () => {
       return rows[0];
     });
     expect(row).toEqual({ src: '10.42.0.9', dst_port: 443, packets_out: 12, bytes_out: 3456 });
-    const src = await queryRows<{ status: string }>(
+    const src = await queryRows<{ status: string; stats: Record<string, unknown> }>(
       s.services.store.db,
-      sql`SELECT status FROM sources WHERE kind = 'netflow'`,
+      sql`SELECT status, stats FROM sources WHERE kind = 'netflow'`,
     );
     expect(src[0]?.status).toBe('running');
+    // The configured spool reaches the receiving thread (nothing needed it here).
+    expect(src[0]?.stats).toMatchObject({ spoolLimitBytes: 5 * 1024 * 1024, spooled: 0, queueDropped: 0 });
   });
 
   it('ingests a capture dropped into a watched folder, once', async () => {

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Services } from '../api/context.js';
 import { StreamSink } from '../ingest/stream-sink.js';
@@ -40,6 +41,14 @@ export type SourceStarter = (
   log: Logger,
 ) => Promise<{ stop(): Promise<void> }>;
 
+/** Where NetFlow collectors spool what their memory queue cannot hold (set from the config; null: drop). */
+let netflowSpool: { dir: string; maxBytes: number } | null = null;
+
+/** Set once per process from the config (startCollectorRole); maxBytes 0 turns the spool off. */
+export function configureNetflowSpool(s: { dir: string; maxBytes: number }): void {
+  netflowSpool = s.maxBytes > 0 ? s : null;
+}
+
 const starters: Partial<Record<LiveKind, SourceStarter>> = {
   demo: startDemoSource,
   netflow: async (services, id, spec, log) => {
@@ -63,6 +72,9 @@ const starters: Partial<Record<LiveKind, SourceStarter>> = {
       backlog: () => sink.buffered,
       maxBacklog: 60_000,
       drainTimeoutMs: 12_000,
+      ...(netflowSpool
+        ? { spoolFile: join(netflowSpool.dir, `netflow-${id}.spool`), maxSpoolBytes: netflowSpool.maxBytes }
+        : {}),
       log,
     });
     const addr = await collector.start();

@@ -4,6 +4,9 @@
  * drops when the consumer holds back; stop() hands over what was received; a dead worker is restarted.
  */
 import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowExportDatagrams } from '../../../bench/netflow-gen.js';
@@ -115,6 +118,71 @@ describe('ThreadedNetflowCollector', () => {
     await until(() => flows.length === 2400 - held.queueDropped);
     await sleep(100);
     expect(flows.length).toBe(2400 - held.queueDropped);
+    expect(c.stats()).toMatchObject({ queued: 0, queueDropped: held.queueDropped, records: 2400 });
+  });
+
+  it('with a spool, what the memory queue cannot hold waits on disk and arrives in order: none dropped', async () => {
+    const grams = exports(1200); // 2400 records
+    const reference = await start();
+    const sendRef = await sender();
+    for (const g of grams) await sendRef(g, reference.port);
+    await until(() => reference.flows.length === 2400);
+
+    let full = true;
+    const spoolFile = join(mkdtempSync(join(tmpdir(), 'iotsec-nf-spool-')), 'netflow.spool');
+    const { c, port, flows, warnings } = await start({
+      batchRecords: 96,
+      maxInFlight: 1,
+      maxQueuedRecords: 480,
+      spoolFile,
+      backlog: () => (full ? Infinity : 0),
+      maxBacklog: 1,
+      statsIntervalMs: 20,
+    });
+    const send = await sender();
+    for (const g of grams) await send(g, port);
+    await until(() => c.stats().datagrams === grams.length);
+    await sleep(100);
+    const held = c.stats();
+    expect(held.queueDropped).toBe(0);
+    expect(held.spooled).toBeGreaterThan(0);
+    expect(flows.length + held.queued).toBe(2400);
+    expect(statSync(spoolFile).size).toBeGreaterThan(0);
+    expect(warnings.filter((w) => /spooling to disk/.test(w.msg))).toHaveLength(1); // once, not per batch
+    full = false;
+    await until(() => flows.length === 2400);
+    await sleep(100);
+    expect(c.stats()).toMatchObject({ queued: 0, spooled: 0, queueDropped: 0, records: 2400 });
+    expect(flows.map((f) => f.communityId)).toEqual(reference.flows.map((f) => f.communityId));
+    expect(statSync(spoolFile).size).toBe(0); // drained: emptied
+    await c.stop();
+    expect(existsSync(spoolFile)).toBe(false);
+  });
+
+  it('a full spool drops and counts, and delivers the rest', async () => {
+    let full = true;
+    const spoolFile = join(mkdtempSync(join(tmpdir(), 'iotsec-nf-spool-')), 'netflow.spool');
+    const { c, port, flows } = await start({
+      batchRecords: 96,
+      maxInFlight: 1,
+      maxQueuedRecords: 480,
+      spoolFile,
+      maxSpoolBytes: 40_000, // a couple of 96-flow batches
+      backlog: () => (full ? Infinity : 0),
+      maxBacklog: 1,
+      statsIntervalMs: 20,
+    });
+    const send = await sender();
+    const grams = exports(1200);
+    for (const g of grams) await send(g, port);
+    await until(() => c.stats().datagrams === grams.length);
+    await sleep(100);
+    const held = c.stats();
+    expect(held.queueDropped).toBeGreaterThan(0);
+    expect(flows.length + held.queued + held.queueDropped).toBe(2400);
+    full = false;
+    await until(() => flows.length === 2400 - held.queueDropped);
+    await sleep(100);
     expect(c.stats()).toMatchObject({ queued: 0, queueDropped: held.queueDropped, records: 2400 });
   });
 

@@ -7,8 +7,9 @@
  *
  * Back-pressure: a batch is acknowledged once handed to `onItems`, unless `backlog()` (what the consumer has
  * buffered, e.g. StreamSink.buffered) is at `maxBacklog` or more: then the acknowledgement waits until it is
- * not, and the worker keeps what it receives in compact form meanwhile, up to `maxQueuedRecords` flows,
- * beyond which it drops (counted in `queueDropped`). stop() closes the socket and hands over everything
+ * not, and the worker keeps what it receives in compact form meanwhile, up to `maxQueuedRecords` flows in
+ * memory, beyond which it spools sealed batches to `spoolFile` (up to `maxSpoolBytes`) or, without one or
+ * past it, drops (counted in `queueDropped`). stop() closes the socket and hands over everything
  * already received (within `drainTimeoutMs`) before it resolves.
  *
  * A worker that dies (it should not: decoding never throws) is restarted after a second, counters kept;
@@ -31,8 +32,12 @@ export interface ThreadedNetflowCollectorOptions extends Omit<NetflowCollectorOp
   maxBatchDelayMs?: number;
   /** Batches handed over and not yet acknowledged. Default 4. */
   maxInFlight?: number;
-  /** Flows waiting in the receiving thread before new ones are dropped (~330 B each). Default 400 000. */
+  /** Flows waiting in the receiving thread's memory before they are spooled or dropped (~330 B each). Default 400 000. */
   maxQueuedRecords?: number;
+  /** A file where batches beyond maxQueuedRecords wait (spool.ts) instead of being dropped. Default: none. */
+  spoolFile?: string | null;
+  /** Bytes the spool file may hold; beyond, flows are dropped. Default 1 GiB. */
+  maxSpoolBytes?: number;
   /** What the consumer holds and has not stored yet (flows or items). Default: nothing. */
   backlog?: () => number;
   /** Hand-over pauses while backlog() is at least this. Default 100 000. */
@@ -159,6 +164,8 @@ export class ThreadedNetflowCollector {
       maxInFlight: o.maxInFlight ?? 4,
       maxQueuedRecords: o.maxQueuedRecords ?? 400_000,
       statsIntervalMs: o.statsIntervalMs ?? 250,
+      spoolFile: o.spoolFile ?? null,
+      maxSpoolBytes: o.maxSpoolBytes ?? 1024 ** 3,
     };
     const w = spawnReceiver(data);
     this.worker = w;
@@ -265,7 +272,14 @@ export class ThreadedNetflowCollector {
 }
 
 export function emptyReceiverStats(): ReceiverStats {
-  return { ...emptyCollectorStats(), queueDropped: 0, queued: 0, socketDrops: null };
+  return {
+    ...emptyCollectorStats(),
+    queueDropped: 0,
+    queued: 0,
+    spooled: 0,
+    spoolLimitBytes: null,
+    socketDrops: null,
+  };
 }
 
 function addStats(a: ReceiverStats, b: ReceiverStats): ReceiverStats {

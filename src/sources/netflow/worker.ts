@@ -5,12 +5,15 @@
  * writes a batch or runs detection.
  *
  * Flow control: at most `maxInFlight` batches are posted and not yet acknowledged; the others wait here in
- * compact form, up to `maxQueuedRecords` records. Past that, newly received flows are dropped and counted
- * (`queueDropped`): memory stays bounded when the main thread (or the database) falls behind for long.
+ * compact form, up to `maxQueuedRecords` records. Past that, sealed batches wait in a spool file (spool.ts,
+ * up to `maxSpoolBytes`) when `spoolFile` is set, and are handed over in order after those in memory;
+ * without one, or with the spool full, newly received flows are dropped and counted (`queueDropped`). Memory
+ * stays bounded when the main thread (or the database) falls behind for long.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowBatchEncoder, type FlowBatch } from './flow-batch.js';
 import { NetflowCollector, type NetflowCollectorOptions, type NetflowCollectorStats } from './collector.js';
+import { BatchSpool } from './spool.js';
 import { udpSocketDrops } from './udp-drops.js';
 
 /** The NetflowCollector options that can cross a thread boundary (no callbacks). */
@@ -28,13 +31,21 @@ export interface ReceiverOptions {
   maxQueuedRecords: number;
   /** Stats are posted at most this often (and with the last batch). */
   statsIntervalMs: number;
+  /** Where batches beyond maxQueuedRecords wait (null: they are dropped). */
+  spoolFile: string | null;
+  /** Bytes the spool file may hold. */
+  maxSpoolBytes: number;
 }
 
 export interface ReceiverStats extends NetflowCollectorStats {
   /** Flows dropped because the queue to the main thread was full. */
   queueDropped: number;
-  /** Flows waiting in the receiving thread now. */
+  /** Flows waiting in the receiving thread now (in memory and spooled). */
   queued: number;
+  /** Of those, flows waiting in the spool file. */
+  spooled: number;
+  /** Bytes the spool may hold (null: no spool, flows beyond the memory queue are dropped). */
+  spoolLimitBytes: number | null;
   /** Datagrams the kernel dropped on a full receive buffer (/proc/net/udp; null when unknown). */
   socketDrops: number | null;
 }
@@ -50,6 +61,8 @@ export type ToMain =
 export type ToWorker = { type: 'ack' } | { type: 'stop'; drainTimeoutMs: number };
 
 const QUIET_MS = 50;
+/** Spooling starts are warned about at most this often. */
+const SPOOL_WARN_MS = 60_000;
 const DRAIN_SOCKET_MS = 1000;
 
 export function runReceiver(port: MessagePort, o: ReceiverOptions): void {
@@ -62,11 +75,15 @@ export function runReceiver(port: MessagePort, o: ReceiverOptions): void {
   let socketDrops: number | null = null;
   let stopping = false;
   let lastStatsAt = 0;
+  const spool = o.spoolFile === null ? null : new BatchSpool(o.spoolFile, o.maxSpoolBytes);
+  let spoolWarnedAt = -Infinity;
 
   const collector = new NetflowCollector({
     ...o.collector,
     onItems: (items) => {
-      if (outboxRecords + encoder.size + items.length > o.maxQueuedRecords) {
+      // With a spool, the memory bound is kept when batches are sealed (the one being filled is at most
+      // batchRecords plus a datagram's flows).
+      if (!spool && outboxRecords + encoder.size + items.length > o.maxQueuedRecords) {
         queueDropped += items.length;
         return;
       }
@@ -79,22 +96,78 @@ export function runReceiver(port: MessagePort, o: ReceiverOptions): void {
   const stats = (): ReceiverStats => ({
     ...collector.stats(),
     queueDropped,
-    queued: outboxRecords + encoder.size,
+    queued: outboxRecords + encoder.size + (spool?.records ?? 0),
+    spooled: spool?.records ?? 0,
+    spoolLimitBytes: spool ? o.maxSpoolBytes : null,
     socketDrops,
   });
 
   function seal(): void {
     const b = encoder.take();
     if (!b) return;
-    outbox.push(b);
-    outboxRecords += b.n;
+    // Once batches are spooled, later ones follow them there: they are handed over in arrival order.
+    if (spool && (!spool.empty || outboxRecords + b.n > o.maxQueuedRecords)) {
+      if (spool.empty && Date.now() - spoolWarnedAt >= SPOOL_WARN_MS) {
+        spoolWarnedAt = Date.now();
+        post({
+          type: 'warn',
+          obj: { file: spool.file, queued: outboxRecords },
+          msg: 'netflow queue full while the database falls behind: spooling to disk',
+        });
+      }
+      if (!spoolPush(spool, b)) queueDropped += b.n;
+    } else {
+      outbox.push(b);
+      outboxRecords += b.n;
+    }
     pump();
   }
 
-  function pump(): void {
-    while (inFlight < o.maxInFlight && outbox.length > 0) {
-      const b = outbox.shift() as FlowBatch;
+  /** The next batch to hand over: those in memory first (older than any spooled one), then the spool's. */
+  function next(): FlowBatch | null {
+    const b = outbox.shift();
+    if (b) {
       outboxRecords -= b.n;
+      return b;
+    }
+    if (!spool) return null;
+    try {
+      return spool.shift();
+    } catch (e) {
+      spoolFailed(spool, e);
+      return null;
+    }
+  }
+
+  function spoolPush(sp: BatchSpool, b: FlowBatch): boolean {
+    try {
+      return sp.push(b);
+    } catch (e) {
+      spoolFailed(sp, e);
+      return false;
+    }
+  }
+
+  /** A spool file that cannot be written or read (disk full, removed): what it held is dropped and counted. */
+  function spoolFailed(sp: BatchSpool, e: unknown): void {
+    queueDropped += sp.records;
+    post({
+      type: 'warn',
+      obj: { err: String(e), file: sp.file },
+      msg: 'netflow spool failed; its flows dropped',
+    });
+    try {
+      sp.close();
+    } catch {
+      // Already gone.
+    }
+  }
+
+  const waiting = (): boolean => outbox.length > 0 || (spool !== null && !spool.empty);
+
+  function pump(): void {
+    while (inFlight < o.maxInFlight && waiting()) {
+      const b = next() as FlowBatch;
       inFlight++;
       post({ type: 'batch', batch: b }, [b.buffer]);
     }
@@ -122,7 +195,7 @@ export function runReceiver(port: MessagePort, o: ReceiverOptions): void {
     if (m.type === 'ack') {
       inFlight--;
       pump();
-      if (drained && inFlight === 0 && outbox.length === 0) drained();
+      if (drained && inFlight === 0 && !waiting()) drained();
     } else if (m.type === 'stop' && !stopping) {
       stopping = true;
       void stop(m.drainTimeoutMs);
@@ -142,7 +215,7 @@ export function runReceiver(port: MessagePort, o: ReceiverOptions): void {
     if (bound) socketDrops = udpSocketDrops(bound.port, bound.address) ?? socketDrops;
     await collector.stop();
     seal();
-    if (inFlight > 0 || outbox.length > 0) {
+    if (inFlight > 0 || waiting()) {
       await new Promise<void>((resolve) => {
         drained = resolve;
         setTimeout(resolve, drainTimeoutMs).unref();
@@ -151,6 +224,10 @@ export function runReceiver(port: MessagePort, o: ReceiverOptions): void {
     // Whatever could not be handed over in time is lost: counted.
     for (const b of outbox.splice(0)) queueDropped += b.n;
     outboxRecords = 0;
+    if (spool) {
+      queueDropped += spool.records;
+      spool.close();
+    }
     // The main thread ends this thread once it has this message (closing the port here could let the
     // thread's exit overtake the message).
     post({ type: 'stopped', stats: stats() });
