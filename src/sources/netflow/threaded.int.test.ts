@@ -94,27 +94,36 @@ describe('ThreadedNetflowCollector', () => {
     if (process.platform === 'linux') expect(st.socketDrops).toBe(0);
   });
 
-  it('holds back while the consumer is full; past maxQueuedRecords drops and counts; then delivers the rest', async () => {
+  /**
+   * A collector whose consumer is full (nothing acknowledged past the one batch in flight) while the 2400
+   * records of `grams` arrive; release() lets the consumer take everything.
+   */
+  async function heldBack(grams: Buffer[], extra: Partial<ThreadedNetflowCollectorOptions> = {}) {
     let full = true;
-    const grams = exports(1200); // 2400 records, 24 per datagram
-    const { c, port, flows } = await start({
+    const started = await start({
       batchRecords: 96,
       maxInFlight: 1,
       maxQueuedRecords: 480,
       backlog: () => (full ? Infinity : 0),
       maxBacklog: 1,
       statsIntervalMs: 20,
+      ...extra,
     });
     const send = await sender();
-    for (const g of grams) await send(g, port);
-    await until(() => c.stats().datagrams === grams.length);
+    for (const g of grams) await send(g, started.port);
+    await until(() => started.c.stats().datagrams === grams.length);
     await sleep(100);
-    const held = c.stats();
+    return { ...started, held: started.c.stats(), release: () => (full = false) };
+  }
+  const newSpoolFile = () => join(mkdtempSync(join(tmpdir(), 'iotsec-nf-spool-')), 'netflow.spool');
+
+  it('holds back while the consumer is full; past maxQueuedRecords drops and counts; then delivers the rest', async () => {
+    const { c, flows, held, release } = await heldBack(exports(1200)); // 2400 records, 24 per datagram
     expect(flows.length).toBe(96); // the one batch in flight
     expect(held.queueDropped).toBeGreaterThan(0);
     expect(held.queued).toBeLessThanOrEqual(480);
     expect(flows.length + held.queued + held.queueDropped).toBe(2400);
-    full = false;
+    release();
     await until(() => flows.length === 2400 - held.queueDropped);
     await sleep(100);
     expect(flows.length).toBe(2400 - held.queueDropped);
@@ -128,28 +137,14 @@ describe('ThreadedNetflowCollector', () => {
     for (const g of grams) await sendRef(g, reference.port);
     await until(() => reference.flows.length === 2400);
 
-    let full = true;
-    const spoolFile = join(mkdtempSync(join(tmpdir(), 'iotsec-nf-spool-')), 'netflow.spool');
-    const { c, port, flows, warnings } = await start({
-      batchRecords: 96,
-      maxInFlight: 1,
-      maxQueuedRecords: 480,
-      spoolFile,
-      backlog: () => (full ? Infinity : 0),
-      maxBacklog: 1,
-      statsIntervalMs: 20,
-    });
-    const send = await sender();
-    for (const g of grams) await send(g, port);
-    await until(() => c.stats().datagrams === grams.length);
-    await sleep(100);
-    const held = c.stats();
+    const spoolFile = newSpoolFile();
+    const { c, flows, warnings, held, release } = await heldBack(grams, { spoolFile });
     expect(held.queueDropped).toBe(0);
     expect(held.spooled).toBeGreaterThan(0);
     expect(flows.length + held.queued).toBe(2400);
     expect(statSync(spoolFile).size).toBeGreaterThan(0);
     expect(warnings.filter((w) => /spooling to disk/.test(w.msg))).toHaveLength(1); // once, not per batch
-    full = false;
+    release();
     await until(() => flows.length === 2400);
     await sleep(100);
     expect(c.stats()).toMatchObject({ queued: 0, spooled: 0, queueDropped: 0, records: 2400 });
@@ -160,27 +155,13 @@ describe('ThreadedNetflowCollector', () => {
   });
 
   it('a full spool drops and counts, and delivers the rest', async () => {
-    let full = true;
-    const spoolFile = join(mkdtempSync(join(tmpdir(), 'iotsec-nf-spool-')), 'netflow.spool');
-    const { c, port, flows } = await start({
-      batchRecords: 96,
-      maxInFlight: 1,
-      maxQueuedRecords: 480,
-      spoolFile,
+    const { c, flows, held, release } = await heldBack(exports(1200), {
+      spoolFile: newSpoolFile(),
       maxSpoolBytes: 40_000, // a couple of 96-flow batches
-      backlog: () => (full ? Infinity : 0),
-      maxBacklog: 1,
-      statsIntervalMs: 20,
     });
-    const send = await sender();
-    const grams = exports(1200);
-    for (const g of grams) await send(g, port);
-    await until(() => c.stats().datagrams === grams.length);
-    await sleep(100);
-    const held = c.stats();
     expect(held.queueDropped).toBeGreaterThan(0);
     expect(flows.length + held.queued + held.queueDropped).toBe(2400);
-    full = false;
+    release();
     await until(() => flows.length === 2400 - held.queueDropped);
     await sleep(100);
     expect(c.stats()).toMatchObject({ queued: 0, queueDropped: held.queueDropped, records: 2400 });
