@@ -7,7 +7,8 @@
  * drains, and removed by close(); it is scratch space, not a journal: what it holds when the process dies is
  * lost, like the in-memory queue.
  *
- * A record: u32 flows, u32 number-buffer bytes, u32 string-table bytes (JSON), then the two.
+ * A record: u32 flows, u32 number-buffer bytes, u32 string-table bytes (JSON), then the two. The index in
+ * memory keeps the same lengths, so reading needs no header; it makes the file readable on its own.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -17,7 +18,8 @@ const HEADER = 12;
 
 export class BatchSpool {
   private fd: number | null = null;
-  private readonly index: { n: number; bytes: number }[] = [];
+  /** Per spooled batch: its flows, and the byte lengths of its number buffer and string table. */
+  private readonly index: { n: number; numBytes: number; strBytes: number }[] = [];
   private head = 0;
   private writePos = 0;
   private readPos = 0;
@@ -55,30 +57,23 @@ export class BatchSpool {
     this.writeAll(fd, header);
     this.writeAll(fd, new Uint8Array(b.buffer));
     this.writeAll(fd, strings);
-    this.index.push({ n: b.n, bytes });
+    this.index.push({ n: b.n, numBytes: b.buffer.byteLength, strBytes: strings.length });
     this.flows += b.n;
     return true;
   }
 
-  /** The oldest batch, or null when none waits. */
+  /** The oldest batch, or null when none waits. Read straight into its own buffers (no staging copy). */
   shift(): FlowBatch | null {
     if (this.empty || this.fd === null) return null;
-    const { n, bytes } = this.index[this.head] as { n: number; bytes: number };
-    const raw = Buffer.alloc(bytes);
-    let got = 0;
-    while (got < bytes) {
-      const k = readSync(this.fd, raw, got, bytes - got, this.readPos + got);
-      if (k === 0) throw new Error(`netflow spool ${this.file}: ended ${bytes - got} bytes early`);
-      got += k;
-    }
+    const { n, numBytes, strBytes } = this.index[this.head] as (typeof this.index)[number];
+    const buffer = new ArrayBuffer(numBytes);
+    this.readAll(this.fd, new Uint8Array(buffer), this.readPos + HEADER);
+    const text = Buffer.alloc(strBytes);
+    this.readAll(this.fd, text, this.readPos + HEADER + numBytes);
     this.head++;
-    this.readPos += bytes;
+    this.readPos += HEADER + numBytes + strBytes;
     this.flows -= n;
-    const bufLen = raw.readUInt32LE(4);
-    const strLen = raw.readUInt32LE(8);
-    const buffer = new ArrayBuffer(bufLen);
-    new Uint8Array(buffer).set(raw.subarray(HEADER, HEADER + bufLen));
-    const strings = JSON.parse(raw.toString('utf8', HEADER + bufLen, HEADER + bufLen + strLen)) as string[];
+    const strings = JSON.parse(text.toString('utf8')) as string[];
     if (this.empty) this.reset();
     else if (this.head >= 1024 && this.head * 2 >= this.index.length) {
       this.index.splice(0, this.head); // read entries: the index stays as long as what waits
@@ -108,6 +103,15 @@ export class BatchSpool {
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done, data.length - done, this.writePos + done);
     this.writePos += data.length;
+  }
+
+  private readAll(fd: number, into: Uint8Array, position: number): void {
+    let got = 0;
+    while (got < into.length) {
+      const k = readSync(fd, into, got, into.length - got, position + got);
+      if (k === 0) throw new Error(`netflow spool ${this.file}: ended ${into.length - got} bytes early`);
+      got += k;
+    }
   }
 
   /** Empty again: the file is truncated so it does not keep the high-water mark on disk. */
