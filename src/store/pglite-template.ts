@@ -9,7 +9,17 @@
  *
  * Runs on the embedded database's thread (pglite-thread.ts); `templatePath` is worked out by the caller.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 
@@ -69,12 +79,16 @@ function readTemplate(file: string): Blob | null {
   }
 }
 
-/** Writes the just-initialised cluster as the template (atomically; best effort: a failure only costs speed). */
+/**
+ * Writes the just-initialised cluster as the template (atomically; best effort: a failure only costs speed).
+ * Where the cache cannot be written, the 40 MB dump is not made at all.
+ */
 async function saveTemplate(db: PGlite, file: string): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    const tar = await db.dumpDataDir('none');
     mkdirSync(dirname(file), { recursive: true });
+    accessSync(dirname(file), constants.W_OK);
+    const tar = await db.dumpDataDir('none');
     writeFileSync(tmp, new Uint8Array(await tar.arrayBuffer()));
     renameSync(tmp, file);
   } catch {
