@@ -29,8 +29,10 @@ describe('config', () => {
       TRUST_PROXY: 'true',
       TLS_CERT: '/c.pem',
       TLS_KEY: '/k.pem',
+      NETFLOW_SPOOL_MB: '0',
     });
     expect(c.port).toBe(9000);
+    expect(c.netflowSpoolMb).toBe(0);
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(c.databaseUrl).toBe('postgres://u@db:5432/iotsec');
     expect(c.trustProxy).toBe(true);
@@ -47,6 +49,8 @@ describe('config', () => {
     ['JWT_SECRET', 'tooshort'],
     ['TRUST_PROXY', 'maybe'],
     ['DEMO', 'sometimes'],
+    ['NETFLOW_SPOOL_MB', '-1'],
+    ['NETFLOW_SPOOL_MB', 'lots'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     let err: unknown;
     try {
