@@ -73,7 +73,12 @@ describe('FlowExportRecord → IngestFlow', () => {
         packets: 10,
         startMs: 1_699_999_999_000,
         endMs: 1_699_999_999_500,
-        extra: { 56: 0xaabbcc000001, 80: 0xaabbcc000002, 58: 20, 136: 3 },
+        extra: new Map([
+          [56, 0xaabbcc000001],
+          [80, 0xaabbcc000002],
+          [58, 20],
+          [136, 3],
+        ]),
       }),
     );
     expect(f).toMatchObject({
@@ -102,7 +107,7 @@ describe('FlowExportRecord → IngestFlow', () => {
       tsEnd: 1_700_000_000_000_000,
     });
     const ipfix = flowExportToIngest(
-      rec({ protocol: 1, srcPort: null, dstPort: null, extra: { 32: 0x0303 } }),
+      rec({ protocol: 1, srcPort: null, dstPort: null, extra: new Map([[32, 0x0303]]) }),
     );
     expect(ipfix).toMatchObject({ srcPort: 3, dstPort: 3 });
     // Echo request and reply of one exchange share the Community ID.

@@ -55,13 +55,13 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
   let dport: number | null = r.dstPort;
   if (proto === 1 || proto === 58) {
     const v6 = proto === 58;
-    const type = r.extra[v6 ? IE_ICMP_TYPE_V6 : IE_ICMP_TYPE_V4];
-    const code = r.extra[v6 ? IE_ICMP_CODE_V6 : IE_ICMP_CODE_V4];
+    const type = r.extra.get(v6 ? IE_ICMP_TYPE_V6 : IE_ICMP_TYPE_V4);
+    const code = r.extra.get(v6 ? IE_ICMP_CODE_V6 : IE_ICMP_CODE_V4);
     if (type !== undefined) {
       sport = type & 0xff;
       dport = (code ?? 0) & 0xff;
     } else {
-      const tc = r.extra[v6 ? IE_ICMP_TYPE_CODE_V6 : IE_ICMP_TYPE_CODE_V4] ?? dport ?? 0;
+      const tc = r.extra.get(v6 ? IE_ICMP_TYPE_CODE_V6 : IE_ICMP_TYPE_CODE_V4) ?? dport ?? 0;
       sport = (tc >> 8) & 0xff;
       dport = tc & 0xff;
     }
@@ -74,9 +74,9 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
   const tsStart = storableUs(start) ? start : r.exportTimeSec * 1_000_000;
   const end = r.endMs !== null ? r.endMs * 1000 : NaN;
   const tsEnd = Math.max(tsStart, storableUs(end) ? end : tsStart);
-  const smac = r.extra[IE_SOURCE_MAC];
-  const dmac = r.extra[IE_DESTINATION_MAC];
-  const vlan = r.extra[IE_VLAN_ID];
+  const smac = r.extra.get(IE_SOURCE_MAC);
+  const dmac = r.extra.get(IE_DESTINATION_MAC);
+  const vlan = r.extra.get(IE_VLAN_ID);
   return {
     tsStart,
     tsEnd,
@@ -105,7 +105,7 @@ export function flowExportToIngest(r: FlowExportRecord, seed = 0): IngestFlow | 
     sni: null,
     httpHost: null,
     dnsNames: [],
-    closeReason: closeReasonOf(r.extra[IE_FLOW_END_REASON]),
+    closeReason: closeReasonOf(r.extra.get(IE_FLOW_END_REASON)),
     uid: null,
     label: null,
   };

@@ -55,7 +55,7 @@ export function emptyRecord(version: 5 | 9 | 10, exporter: string, domainId: num
     nextHop: null,
     srcAs: null,
     dstAs: null,
-    extra: {},
+    extra: new Map(),
   };
 }
 
@@ -201,7 +201,7 @@ function applyField(
       if ((v === 4 || v === 6) && r.ipVersion === 0) r.ipVersion = v;
       break;
   }
-  r.extra[id] = v;
+  r.extra.set(id, v);
 }
 
 function fieldValue(f: TemplateField, b: Uint8Array, o: number, len: number): number | string {

@@ -46,9 +46,10 @@ export interface FlowExportRecord {
   /**
    * Every other IANA field of ≤ 8 bytes by element id → its unsigned big-endian value (exact below 2^53).
    * Includes post/total counters (23, 24, 85, 86), direction (61), ICMP type-code (32, 139), MPLS labels …
-   * Enterprise-specific fields are skipped.
+   * Enterprise-specific fields are skipped. A Map: element ids as keys of a plain object made V8 reserve
+   * an array up to the largest id for every record (800 bytes for a record with MAC addresses, id 80).
    */
-  extra: Record<number, number>;
+  extra: Map<number, number>;
 }
 
 /** One field specifier of a template. */

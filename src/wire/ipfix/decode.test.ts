@@ -113,7 +113,7 @@ describe('IPFIX synthetic', () => {
       outputIf: 7,
       exportTimeSec: 1_700_000_000,
     });
-    expect(a?.extra).toEqual({ 61: 1 });
+    expect(a?.extra).toEqual(new Map([[61, 1]]));
     expect(r.records[1]?.srcAddr).toBe('10.0.0.2');
     expect(r.header).toMatchObject({ sequence: 100, observationDomainId: 7, sequenceGap: false });
     // next expected sequence = 100 + 2 data records

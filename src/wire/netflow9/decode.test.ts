@@ -66,7 +66,12 @@ describe('NetFlow v9 synthetic', () => {
       startMs: 1_700_000_000_000 - 10_000,
       endMs: 1_700_000_000_000 - 1_000,
     });
-    expect(r.records[0]?.extra).toEqual({ 21: 99_000, 22: 90_000 });
+    expect(r.records[0]?.extra).toEqual(
+      new Map([
+        [22, 90_000],
+        [21, 99_000],
+      ]),
+    );
   });
 
   it('drops switched times that lie after the export (beyond a minute of skew), keeps the rest', () => {
@@ -76,7 +81,12 @@ describe('NetFlow v9 synthetic', () => {
     // sysUptime 0 (softflowd -r): both would be 90–99 s after the export.
     const r = decodeNetflow9(v9(1, 42, [TEMPLATE, DATA], 0), 'E', new TemplateCache());
     expect(r.records[0]).toMatchObject({ startMs: null, endMs: null });
-    expect(r.records[0]?.extra).toEqual({ 21: 99_000, 22: 90_000 });
+    expect(r.records[0]?.extra).toEqual(
+      new Map([
+        [22, 90_000],
+        [21, 99_000],
+      ]),
+    );
   });
 
   it('unknown template → pending, retried later; sequence gaps counted per source id', () => {
