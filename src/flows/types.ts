@@ -53,6 +53,6 @@ export interface FlowRecord {
   sni: string | null;
   httpHost: string | null;
   /** DNS/mDNS query names seen in the flow (bounded, first seen first). */
-  dnsNames: string[];
+  dnsNames: readonly string[];
   closeReason: CloseReason;
 }

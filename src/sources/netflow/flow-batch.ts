@@ -142,13 +142,24 @@ export function encodeFlows(flows: readonly IngestFlow[]): FlowBatch {
   return { n, buffer, strings };
 }
 
+/**
+ * A counter read back from its Float64 column as an integer when it is one (−0 reads as 0). V8 keeps a
+ * small integer in the flow object itself, but a value that arrives as a float64 in a heap box of its own:
+ * 14 boxes per flow made the decoded flows half again as large (528 against 352 bytes each), and the
+ * collector's main thread allocates and collects every one of them.
+ */
+const int = (v: number): number => ((v | 0) === v ? v | 0 : v);
+
+/** Flows without DNS names share one (frozen) empty list. */
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
 /** The flows of a batch, as source items (in order). */
 export function decodeFlowItems(batch: FlowBatch): SourceItem[] {
   const { n, buffer, strings } = batch;
   const num = new Float64Array(buffer, 0, n * NUM_COLS);
   const str = new Int32Array(buffer, n * NUM_COLS * 8, n * STR_COLS);
   const s = (i: number): string | null => (i < 0 ? null : (strings[i] ?? null));
-  const opt = (v: number): number | null => (v !== v ? null : v); // NaN → null
+  const opt = (v: number): number | null => (v !== v ? null : int(v)); // NaN → null
   const items = new Array<SourceItem>(n);
   for (let k = 0; k < n; k++) {
     const a = k * NUM_COLS;
@@ -164,16 +175,16 @@ export function decodeFlowItems(batch: FlowBatch): SourceItem[] {
       dstIp: s(str[b + DST_IP] as number) ?? '',
       srcPort: opt(num[a + SRC_PORT] as number),
       dstPort: opt(num[a + DST_PORT] as number),
-      proto: num[a + PROTO] as number,
+      proto: int(num[a + PROTO] as number),
       appProto: s(str[b + APP_PROTO] as number),
-      bytesOut: num[a + BYTES_OUT] as number,
-      bytesIn: num[a + BYTES_IN] as number,
-      packetsOut: num[a + PACKETS_OUT] as number,
-      packetsIn: num[a + PACKETS_IN] as number,
-      payloadBytesOut: num[a + PAYLOAD_OUT] as number,
-      payloadBytesIn: num[a + PAYLOAD_IN] as number,
-      tcpFlagsOut: num[a + FLAGS_OUT] as number,
-      tcpFlagsIn: num[a + FLAGS_IN] as number,
+      bytesOut: int(num[a + BYTES_OUT] as number),
+      bytesIn: int(num[a + BYTES_IN] as number),
+      packetsOut: int(num[a + PACKETS_OUT] as number),
+      packetsIn: int(num[a + PACKETS_IN] as number),
+      payloadBytesOut: int(num[a + PAYLOAD_OUT] as number),
+      payloadBytesIn: int(num[a + PAYLOAD_IN] as number),
+      tcpFlagsOut: int(num[a + FLAGS_OUT] as number),
+      tcpFlagsIn: int(num[a + FLAGS_IN] as number),
       connState: (s(str[b + CONN_STATE] as number) ?? 'OTH') as ConnState,
       communityId: s(str[b + COMMUNITY_ID] as number) ?? '',
       srcMac: s(str[b + SRC_MAC] as number),
@@ -181,7 +192,7 @@ export function decodeFlowItems(batch: FlowBatch): SourceItem[] {
       vlan: opt(num[a + VLAN] as number),
       sni: s(str[b + SNI] as number),
       httpHost: s(str[b + HTTP_HOST] as number),
-      dnsNames: dns < 0 ? [] : (JSON.parse(strings[dns] ?? '[]') as string[]),
+      dnsNames: dns < 0 ? NO_NAMES : (JSON.parse(strings[dns] ?? '[]') as string[]),
       closeReason: (s(str[b + CLOSE_REASON] as number) ?? 'idle') as CloseReason,
       uid: s(uid),
       label: s(label),
