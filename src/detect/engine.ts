@@ -61,9 +61,12 @@ export class DetectionEngine {
     const sorted = [...flows].sort((a, b) => a.tsStart - b.tsStart);
     const out: Finding[] = [];
     const emit = (f: Finding) => out.push(f);
-    for (const flow of sorted) {
+    const detectors = this.detectors;
+    for (let i = 0; i < sorted.length; i++) {
+      const flow = sorted[i] as IngestFlow;
       this.flowsSeen++;
-      for (const d of this.detectors) {
+      for (let k = 0; k < detectors.length; k++) {
+        const d = detectors[k] as Detector;
         try {
           d.observe(flow, emit);
         } catch (err) {

@@ -390,8 +390,13 @@ export function eachEntry(
   d: FlowDestinations,
   fn: (kind: DestinationKind, value: string, exact: boolean, service: number) => void,
 ): void {
-  for (const n of d.queried) fn('domain', n, false, -1);
-  for (const n of d.named) if (!d.queried.includes(n)) fn('domain', n, false, -1);
+  // Indexed loops: this runs per flow, and the lists are nearly always empty (an iterator each otherwise).
+  const { queried, named } = d;
+  for (let i = 0; i < queried.length; i++) fn('domain', queried[i] as string, false, -1);
+  for (let i = 0; i < named.length; i++) {
+    const n = named[i] as string;
+    if (!queried.includes(n)) fn('domain', n, false, -1);
+  }
   if (d.endpoint) fn('endpoint', d.endpoint, d.endpointExact, d.service);
   if (d.protocol) fn('protocol', d.protocol, false, -1);
 }
@@ -417,11 +422,16 @@ export function judge(m: ProfileMatcher, d: FlowDestinations): Violation[] {
   const out: Violation[] = [];
   const medium = d.external && isUnusualPort(d.peerPort);
   const sev = medium ? 'medium' : 'low';
-  for (const n of d.queried)
+  const { queried, named } = d;
+  for (let i = 0; i < queried.length; i++) {
+    const n = queried[i] as string;
     if (!m.allowsDomain(n)) out.push({ kind: 'domain', value: n, peer: n, severity: 'low' });
-  for (const n of d.named)
-    if (!m.allowsDomain(n) && !d.queried.includes(n))
+  }
+  for (let i = 0; i < named.length; i++) {
+    const n = named[i] as string;
+    if (!m.allowsDomain(n) && !queried.includes(n))
       out.push({ kind: 'domain', value: n, peer: n, severity: sev });
+  }
   if (d.endpoint && d.named.length === 0 && m.entryFor('endpoint', d.endpoint, d.service) === null)
     out.push({ kind: 'endpoint', value: d.endpoint, peer: d.peerIp, severity: sev });
   if (d.protocol && !m.has('protocol', d.protocol))

@@ -88,15 +88,23 @@ export class BeaconDetector implements Detector {
       if (more) emit(more);
       return;
     }
-    pushBounded(s.cids, f.communityId, 200);
-    if (s.cids.length >= 200) s.cids.splice(0, 100);
+    // A peer's first flow starts its lists at their size: a push onto an empty array reserves 17 slots, and
+    // most peers of a NetFlow export are seen once (then evicted unused).
+    if (s.cids.length === 0) s.cids = [f.communityId];
+    else {
+      pushBounded(s.cids, f.communityId, 200);
+      if (s.cids.length >= 200) s.cids.splice(0, 100);
+    }
     const last = s.starts[s.starts.length - 1];
-    if (last === undefined || ts - last >= SEC) {
+    if (last === undefined) s.starts = [ts];
+    else if (ts - last >= SEC) {
       s.starts.push(ts);
       if (s.starts.length > HISTORY) s.starts.shift();
     }
     const failed = f.proto === 6 ? f.payloadBytesIn === 0 : f.packetsIn === 0;
-    s.attempts.push({ ts, failed, cid: f.communityId });
+    const attempt = { ts, failed, cid: f.communityId };
+    if (s.attempts.length === 0) s.attempts = [attempt];
+    else s.attempts.push(attempt);
     const from = ts - this.o.persistentWindowUs;
     if ((s.attempts[0]?.ts ?? ts) < from || s.attempts.length > 1000)
       s.attempts = s.attempts.filter((a) => a.ts >= from).slice(-1000);

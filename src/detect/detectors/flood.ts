@@ -65,18 +65,21 @@ export class FloodDetector implements Detector {
       if (more) emit(more);
       return;
     }
-    let pair = this.pairs.get(key);
-    if (!pair || now < pair.lastEnd - this.o.windowUs)
-      this.pairs.set(key, (pair = { slices: [], sentPackets: 0, lastEnd: now }));
-    if (now > pair.lastEnd) pair.lastEnd = now;
-    pair.slices.push({
+    const slice: Slice = {
       start: f.tsStart,
       end: f.tsEnd,
       out: f.packetsOut,
       in: f.packetsIn,
       bytes: f.bytesOut,
       cid: f.communityId,
-    });
+    };
+    let pair = this.pairs.get(key);
+    if (!pair || now < pair.lastEnd - this.o.windowUs)
+      // A new pair's list holds its one slice (a push onto an empty array reserves 17 slots, and most pairs of
+      // a NetFlow export are seen once).
+      this.pairs.set(key, (pair = { slices: [slice], sentPackets: 0, lastEnd: now }));
+    else pair.slices.push(slice);
+    if (now > pair.lastEnd) pair.lastEnd = now;
     pair.sentPackets += f.packetsOut;
     const from = now - this.o.windowUs;
     if ((pair.slices[0]?.end ?? now) < from || pair.slices.length > MAX_SLICES) {
