@@ -52,6 +52,7 @@ export const BEACON_DEFAULTS: BeaconOptions = {
 
 const INFRA_PORTS = new Set([53, 67, 68, 123, 137, 138, 1900, 5353, 5355]);
 const HISTORY = 33;
+const NO_GAPS: readonly number[] = Object.freeze([]);
 const STANDARD_APPS = new Set(['http', 'tls', 'mqtt', 'mqtt-tls', 'quic', 'ssl', 'ssh']);
 
 /** Payload inspection happened (a capture read by our decoders): names would have been seen. */
@@ -80,31 +81,39 @@ export class BeaconDetector implements Detector {
     const key = `${f.srcIp}|${f.dstIp}|${f.dstPort}|${f.proto}`;
     const ts = f.tsStart;
     let s = this.peers.get(key);
-    if (!s) this.peers.set(key, (s = { starts: [], attempts: [], cids: [], named: false }));
-    if (namedPeer(f)) s.named = true;
-    if (s.named) return;
+    if (namedPeer(f)) {
+      if (s) s.named = true;
+      else this.peers.set(key, { starts: [], attempts: [], cids: [], named: true });
+      return;
+    }
+    if (s?.named) return;
     if (this.episodes.isActive(key, ts)) {
+      if (!s) this.peers.set(key, { starts: [], attempts: [], cids: [], named: false });
       const more = this.episodes.add(key, ts, f.communityId);
       if (more) emit(more);
       return;
     }
-    // A peer's first flow starts its lists at their size: a push onto an empty array reserves 17 slots, and
-    // most peers of a NetFlow export are seen once (then evicted unused).
-    if (s.cids.length === 0) s.cids = [f.communityId];
-    else {
-      pushBounded(s.cids, f.communityId, 200);
-      if (s.cids.length >= 200) s.cids.splice(0, 100);
-    }
-    const last = s.starts[s.starts.length - 1];
-    if (last === undefined) s.starts = [ts];
-    else if (ts - last >= SEC) {
-      s.starts.push(ts);
-      if (s.starts.length > HISTORY) s.starts.shift();
-    }
     const failed = f.proto === 6 ? f.payloadBytesIn === 0 : f.packetsIn === 0;
     const attempt = { ts, failed, cid: f.communityId };
-    if (s.attempts.length === 0) s.attempts = [attempt];
-    else s.attempts.push(attempt);
+    if (!s) {
+      // A new peer's lists start at their size: most peers of a NetFlow export are seen once (then evicted
+      // unused), and a push onto an empty array reserves 17 slots.
+      this.peers.set(key, (s = { starts: [ts], attempts: [attempt], cids: [f.communityId], named: false }));
+    } else {
+      if (s.cids.length === 0) s.cids = [f.communityId];
+      else {
+        pushBounded(s.cids, f.communityId, 200);
+        if (s.cids.length >= 200) s.cids.splice(0, 100);
+      }
+      const last = s.starts[s.starts.length - 1];
+      if (last === undefined) s.starts = [ts];
+      else if (ts - last >= SEC) {
+        s.starts.push(ts);
+        if (s.starts.length > HISTORY) s.starts.shift();
+      }
+      if (s.attempts.length === 0) s.attempts = [attempt];
+      else s.attempts.push(attempt);
+    }
     const from = ts - this.o.persistentWindowUs;
     if ((s.attempts[0]?.ts ?? ts) < from || s.attempts.length > 1000)
       s.attempts = s.attempts.filter((a) => a.ts >= from).slice(-1000);
@@ -114,7 +123,7 @@ export class BeaconDetector implements Detector {
     const periodicEligible =
       s.starts.length > this.o.minEvents && (!STANDARD_APPS.has(f.appProto ?? '') || inspected(f));
     const sorted = periodicEligible ? [...s.starts].sort((a, b) => a - b) : s.starts;
-    const gaps = periodicEligible ? sorted.slice(1).map((t, i) => t - (sorted[i] ?? t)) : [];
+    const gaps = periodicEligible ? sorted.slice(1).map((t, i) => t - (sorted[i] ?? t)) : NO_GAPS;
     if (periodicEligible && gaps.length >= this.o.minEvents) {
       const cv = coefficientOfVariation(gaps);
       const period = mean(gaps);
