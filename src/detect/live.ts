@@ -93,7 +93,10 @@ export async function detectAfterCommit(
 ): Promise<number> {
   try {
     const flows: IngestFlow[] = [];
-    for (const it of items) if (it.kind === 'flow') flows.push(it.flow);
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as SourceItem;
+      if (it.kind === 'flow') flows.push(it.flow);
+    }
     if (flows.length === 0) return 0;
     const s = stateOf(services.store);
     await refreshKev(services.store, s).catch((err: unknown) =>

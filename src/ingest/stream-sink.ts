@@ -162,7 +162,7 @@ export class StreamSink {
   /** Writes one batch; null when it failed (then it waits again in front of the buffer). */
   private async write(items: SourceItem[]): Promise<WriteResult | null> {
     let flows = 0;
-    for (const it of items) if (it.kind === 'flow') flows++;
+    for (let i = 0; i < items.length; i++) if ((items[i] as SourceItem).kind === 'flow') flows++;
     let committed: WriteResult | null = null;
     const t0 = performance.now();
     try {

@@ -44,7 +44,8 @@ export class TrafficTicker {
   /** Counts the flows of a committed batch; the tick follows within `tickMs`. */
   add(sourceId: string, items: readonly SourceItem[]): void {
     let t = this.pending.get(sourceId);
-    for (const it of items) {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as SourceItem;
       if (it.kind !== 'flow') continue;
       const f = it.flow;
       if (!t)

@@ -149,7 +149,8 @@ export class IngestWriter {
   async write(items: SourceItem[], checkpoint?: CheckpointUpdate): Promise<WriteResult> {
     const flows: IngestFlow[] = [];
     const observations: Observation[] = [];
-    for (const it of items) {
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as SourceItem;
       if (it.kind === 'flow') flows.push(it.flow);
       else if (it.kind === 'observation') observations.push(it.observation);
     }

@@ -29,10 +29,11 @@ export class PartitionManager {
   constructor(private readonly db: Db) {}
 
   /** Makes sure a partition exists for every day touched by the given timestamps (ms). */
-  async ensureFor(timestampsMs: Iterable<number>): Promise<void> {
+  async ensureFor(timestampsMs: readonly number[]): Promise<void> {
     const missing = new Set<number>();
-    for (const t of timestampsMs) {
-      const d = dayStart(t);
+    // Indexed: runs once per batch over every flow, too rarely to be optimised (an iterator step object each).
+    for (let i = 0; i < timestampsMs.length; i++) {
+      const d = dayStart(timestampsMs[i] as number);
       if (!this.known.has(d)) missing.add(d);
     }
     if (missing.size === 0) return;

@@ -118,7 +118,10 @@ export async function updateDestinationProfiles(
   if (!settings.enabled) return none;
   try {
     const flows: { f: IngestFlow; d: FlowDestinations }[] = [];
-    for (const it of items) {
+    // Indexed loops over the batch: they run once per batch, too rarely to be optimised (an iterator step
+    // object per flow otherwise).
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as SourceItem;
       if (it.kind !== 'flow') continue;
       const d = destinationsOf(it.flow);
       if (d) flows.push({ f: it.flow, d });
@@ -133,7 +136,8 @@ export async function updateDestinationProfiles(
       flows.map((x) => x.d.device),
     );
     const byDevice = new Map<number, { f: IngestFlow; d: FlowDestinations }[]>();
-    for (const x of flows) {
+    for (let i = 0; i < flows.length; i++) {
+      const x = flows[i] as { f: IngestFlow; d: FlowDestinations };
       const id = idOf(ids, x.d.device);
       if (id === undefined || id === null) continue;
       let list = byDevice.get(id);
@@ -195,7 +199,8 @@ export async function updateDestinationProfiles(
           if (ts > u.last) u.last = ts;
         } else used.put(kind, entry, { id, kind, value: entry, n: 1, last: ts });
       };
-      for (const { f, d } of list) {
+      for (let i = 0; i < list.length; i++) {
+        const { f, d } = list[i] as { f: IngestFlow; d: FlowDestinations };
         ts = f.tsStart;
         if (p.status === 'learning' && ts >= (p.untilUs as number)) {
           p.status = 'enforcing';
@@ -410,7 +415,8 @@ async function resolveDevices(
   const out: DeviceIds = { mac: new Map(), ip: new Map() };
   const macs = new Set<string>();
   const ips = new Set<string>();
-  for (const e of ends) {
+  for (let i = 0; i < ends.length; i++) {
+    const e = ends[i] as { mac: string | null; ip: string };
     const key = e.mac ? e.mac : e.ip;
     const known = e.mac ? out.mac : out.ip;
     const cache = e.mac ? st.ids.mac : st.ids.ip;
