@@ -10,6 +10,7 @@ import {
 } from './detectors/exposure.js';
 import { FloodDetector, type FloodOptions } from './detectors/flood.js';
 import { ScanDetector, type ScanOptions } from './detectors/scan.js';
+import { inFlowTimeOrder } from './flow-order.js';
 import type { Detector, Finding } from './types.js';
 
 export interface EngineOptions {
@@ -58,7 +59,11 @@ export class DetectionEngine {
   }
 
   process(flows: Iterable<IngestFlow>): Finding[] {
-    const sorted = [...flows].sort((a, b) => a.tsStart - b.tsStart);
+    return this.processInOrder(inFlowTimeOrder([...flows]));
+  }
+
+  /** process() for flows already in flow-time order (inFlowTimeOrder), e.g. a batch sorted once for all. */
+  processInOrder(sorted: readonly IngestFlow[]): Finding[] {
     const out: Finding[] = [];
     const emit = (f: Finding) => out.push(f);
     const detectors = this.detectors;

@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { Services } from '../api/context.js';
 import { raiseAlerts, type AlertCandidate } from '../alerts/service.js';
-import type { SourceItem, IngestFlow } from '../sources/types.js';
+import type { IngestFlow } from '../sources/types.js';
 import { queryRows, type Store } from '../store/db.js';
 import type { KevExposure } from './detectors/exposure.js';
 import { DetectionEngine, type EngineOptions } from './engine.js';
@@ -85,25 +85,23 @@ function engineFor(s: PerStore, sourceId: string, log?: Log): DetectionEngine {
   return e;
 }
 
-/** Runs detection over a committed batch and raises the alerts. Returns the number of findings. */
+/**
+ * Runs detection over a committed batch's flows, in flow-time order (inFlowTimeOrder), and raises the
+ * alerts. Returns the number of findings.
+ */
 export async function detectAfterCommit(
   services: Deps,
-  items: readonly SourceItem[],
+  flows: readonly IngestFlow[],
   ctx: { sourceId: string; log?: Log },
 ): Promise<number> {
   try {
-    const flows: IngestFlow[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i] as SourceItem;
-      if (it.kind === 'flow') flows.push(it.flow);
-    }
     if (flows.length === 0) return 0;
     const s = stateOf(services.store);
     await refreshKev(services.store, s).catch((err: unknown) =>
       ctx.log?.warn({ err }, 'KEV exposure lookup failed'),
     );
     const engine = engineFor(s, ctx.sourceId, ctx.log);
-    const findings = engine.process(flows);
+    const findings = engine.processInOrder(flows);
     detectionStats.batches++;
     detectionStats.flows += flows.length;
     detectionStats.findings += findings.length;

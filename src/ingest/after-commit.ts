@@ -3,7 +3,8 @@ import type { Bus } from '../bus/types.js';
 import { updateDestinationProfiles } from '../detect/destinations/service.js';
 import { detectAfterCommit } from '../detect/live.js';
 import { afterIngestBatch } from '../devices/service.js';
-import type { SourceItem } from '../sources/types.js';
+import { inFlowTimeOrder } from '../detect/flow-order.js';
+import type { IngestFlow, SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from 'pino';
 import { trafficTicker } from './traffic-tick.js';
@@ -41,14 +42,21 @@ export async function identifyAfterCommit(
   return fresh;
 }
 
-/** Step 2. */
+/** Step 2: both analyses read the batch's flows in flow-time order, sorted once here. */
 export async function analyseAfterCommit(deps: Deps, items: readonly SourceItem[], ctx: Ctx): Promise<void> {
+  const flows: IngestFlow[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as SourceItem;
+    if (it.kind === 'flow') flows.push(it.flow);
+  }
+  if (flows.length === 0) return;
+  const ordered = inFlowTimeOrder(flows);
   await detectAfterCommit(
     deps,
-    items,
+    ordered,
     ctx.log ? { sourceId: ctx.sourceId, log: ctx.log } : { sourceId: ctx.sourceId },
   );
-  await updateDestinationProfiles(deps, items, { sourceId: ctx.sourceId, log: ctx.log });
+  await updateDestinationProfiles(deps, ordered, { sourceId: ctx.sourceId, log: ctx.log });
 }
 
 /**

@@ -20,7 +20,7 @@ import { raiseAlerts, type AlertCandidate } from '../../alerts/service.js';
 import type { Actor } from '../../auth/users.js';
 import { AppError } from '../../errors.js';
 import { evictOldest } from '../util.js';
-import type { IngestFlow, SourceItem } from '../../sources/types.js';
+import type { IngestFlow } from '../../sources/types.js';
 import { intArrayLiteral, textArrayLiteral } from '../../store/array-literal.js';
 import { queryRows, type Db, type Store, type Tx } from '../../store/db.js';
 import { microsToIsoMs } from '../../store/timestamps.js';
@@ -108,10 +108,13 @@ const msOf = (us: number) => Math.floor(us / 1000);
 const MS_EPOCH = sql.raw(`'epoch'::timestamptz`);
 const MS = sql.raw(`interval '1 millisecond'`);
 
-/** Learns and enforces the profiles of the devices that opened the batch's flows. */
+/**
+ * Learns and enforces the profiles of the devices that opened a batch's flows, given in flow-time order
+ * (inFlowTimeOrder).
+ */
 export async function updateDestinationProfiles(
   deps: Deps,
-  items: readonly SourceItem[],
+  batch: readonly IngestFlow[],
   ctx: { sourceId: string | null; log?: Log | undefined },
 ): Promise<{ learned: number; violations: number; alerts: number }> {
   const none = { learned: 0, violations: 0, alerts: 0 };
@@ -120,15 +123,13 @@ export async function updateDestinationProfiles(
     const flows: { f: IngestFlow; d: FlowDestinations }[] = [];
     // Indexed loops over the batch: they run once per batch, too rarely to be optimised (an iterator step
     // object per flow otherwise).
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i] as SourceItem;
-      if (it.kind !== 'flow') continue;
-      const d = destinationsOf(it.flow);
-      if (d) flows.push({ f: it.flow, d });
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i] as IngestFlow;
+      const d = destinationsOf(f);
+      if (d) flows.push({ f, d });
     }
     if (flows.length === 0) return none;
     destinationStats.batches++;
-    flows.sort((a, b) => a.f.tsStart - b.f.tsStart);
     const st = stateOf(deps.store);
     const ids = await resolveDevices(
       deps.store.db,
