@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { flowExportDatagrams } from '../../bench/netflow-gen.js';
-import { NetflowCollector } from '../sources/netflow/collector.js';
 import type { IngestFlow } from '../sources/types.js';
 import { ingestFlow } from '../test-support/flows.js';
+import { exportedFlows } from '../test-support/netflow.js';
 import { inFlowTimeOrder } from './flow-order.js';
 
 /** What inFlowTimeOrder must equal: the stable sort by start time. */
@@ -43,19 +42,11 @@ describe('inFlowTimeOrder', () => {
   });
 
   it('orders a real NetFlow batch (two exporters, out-of-order starts) like the stable sort', () => {
-    const flows: IngestFlow[] = [];
-    const c = new NetflowCollector({
-      port: 0,
-      onItems: (items) => {
-        for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
-      },
-    });
-    for (const [protocol, seed] of [
-      ['v9', 1],
-      ['ipfix', 2],
-    ] as const)
-      for (const g of flowExportDatagrams({ protocol, records: 3000, startMs: Date.UTC(2024, 4, 1), seed }))
-        c.handle(g, '192.0.2.1');
+    const startMs = Date.UTC(2024, 4, 1);
+    const flows = exportedFlows([
+      { protocol: 'v9', records: 3000, startMs, seed: 1 },
+      { protocol: 'ipfix', records: 3000, startMs, seed: 2 },
+    ]);
     expect(flows.length).toBe(6000);
     const out = inFlowTimeOrder(flows);
     expect(out).not.toEqual(flows); // the batch was out of order

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestFlow } from '../../test-support/flows.js';
-import { flowExportDatagrams } from '../../../bench/netflow-gen.js';
+import { exportedFlows } from '../../test-support/netflow.js';
 import type { IngestFlow } from '../types.js';
-import { NetflowCollector } from './collector.js';
 import { decodeFlowItems, encodeFlows, FlowBatchEncoder, FLOW_BATCH_BYTES_PER_FLOW } from './flow-batch.js';
 
 /** Encoded, sent through a real structured clone with the buffer transferred, decoded. */
@@ -57,21 +56,11 @@ describe('FlowBatch (columnar flows between threads)', () => {
   });
 
   it('equals the in-process conversion on NetFlow v9 and IPFIX exports', () => {
-    const flows: IngestFlow[] = [];
-    const c = new NetflowCollector({
-      port: 0,
-      onItems: (items) => {
-        for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
-      },
-    });
-    for (const protocol of ['v9', 'ipfix'] as const)
-      for (const g of flowExportDatagrams({
-        protocol,
-        records: 1000,
-        startMs: Date.UTC(2024, 4, 1),
-        seed: 3,
-      }))
-        c.handle(g, '192.0.2.1');
+    const startMs = Date.UTC(2024, 4, 1);
+    const flows = exportedFlows([
+      { protocol: 'v9', records: 1000, startMs, seed: 3 },
+      { protocol: 'ipfix', records: 1000, startMs, seed: 3 },
+    ]);
     expect(flows.length).toBe(2000);
     expect(roundTrip(flows)).toEqual(flows);
   });
