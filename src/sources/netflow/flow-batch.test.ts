@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ingestFlow } from '../../test-support/flows.js';
 import { exportedFlows } from '../../test-support/netflow.js';
@@ -45,6 +46,16 @@ describe('FlowBatch (columnar flows between threads)', () => {
       ingestFlow({ uid: 'only-uid' }),
       ingestFlow({ label: 'only-label' }),
       ingestFlow({ srcPort: 0, dstPort: 65535, vlan: 0, tcpFlagsOut: 0x1ff }),
+      // Addresses that are not plain dotted quads travel as text, exactly as they were.
+      ingestFlow({ srcIp: '010.0.0.1', dstIp: ' 10.0.0.2' }),
+      ingestFlow({ srcIp: '0.0.0.0', dstIp: '255.255.255.255' }),
+      ingestFlow({ srcIp: '', dstIp: '::ffff:10.0.0.1' }),
+      // Community IDs that do not fit the byte slot, or are not ASCII, travel as text.
+      ingestFlow({ communityId: '' }),
+      ingestFlow({ communityId: `1:${'x'.repeat(30)}` }), // 32 characters: the slot's size
+      ingestFlow({ communityId: `1:${'x'.repeat(31)}` }),
+      ingestFlow({ communityId: '1:é' }),
+      ingestFlow({ communityId: '1:\u{1f600}' }),
     ];
     const back = roundTrip(flows);
     expect(back).toEqual(flows);
@@ -53,6 +64,18 @@ describe('FlowBatch (columnar flows between threads)', () => {
     expect('label' in (back[3] as IngestFlow)).toBe(false);
     expect('uid' in (back[4] as IngestFlow)).toBe(false);
     expect(back[2]).toHaveProperty('uid', null);
+  });
+
+  it('gives back any address and Community ID text exactly (numbers, bytes or table, whichever it took)', () => {
+    const quad = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+    const text = fc.oneof(quad, fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text, text), { minLength: 1, maxLength: 20 }), (rows) => {
+        const flows = rows.map(([srcIp, dstIp, communityId]) => ingestFlow({ srcIp, dstIp, communityId }));
+        expect(roundTrip(flows)).toEqual(flows);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('equals the in-process conversion on NetFlow v9 and IPFIX exports', () => {
@@ -74,8 +97,9 @@ describe('FlowBatch (columnar flows between threads)', () => {
     expect(e.size).toBe(0);
     expect(b?.n).toBe(10);
     expect(b?.buffer.byteLength).toBe(10 * FLOW_BATCH_BYTES_PER_FLOW);
-    // 10 Community IDs, and each repeated value once: 2 IPs, app, state, 2 MACs, close reason.
-    expect(b?.strings.length).toBe(10 + 7);
+    // Each repeated value once: app, state, 2 MACs, close reason. The dotted-quad addresses travel as
+    // numbers and the Community IDs as bytes: no string per flow.
+    expect(b?.strings.length).toBe(5);
     expect(decodeFlowItems(b!).map((i) => (i.kind === 'flow' ? i.flow.communityId : ''))).toEqual(
       Array.from({ length: 10 }, (_, i) => `1:${i}`),
     );

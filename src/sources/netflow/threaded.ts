@@ -32,7 +32,7 @@ export interface ThreadedNetflowCollectorOptions extends Omit<NetflowCollectorOp
   maxBatchDelayMs?: number;
   /** Batches handed over and not yet acknowledged. Default 4. */
   maxInFlight?: number;
-  /** Flows waiting in the receiving thread's memory before they are spooled or dropped (~330 B each). Default 400 000. */
+  /** Flows waiting in the receiving thread's memory before they are spooled or dropped (~220 B each). Default 400 000. */
   maxQueuedRecords?: number;
   /** A file where batches beyond maxQueuedRecords wait (spool.ts) instead of being dropped. Default: none. */
   spoolFile?: string | null;
