@@ -51,6 +51,18 @@ describe('ipv4Text', () => {
     expect(ipv4Text(0xc0a80001 | 0)).toBe('192.168.0.1');
     expect(ipv4Text(0xffffffff)).toBe('255.255.255.255');
   });
+
+  it('gives every address its own text whatever came before it (addresses share cache slots)', () => {
+    // More addresses than slots, repeated in any order, with 0.0.0.0 (the empty slots' key) among them.
+    const pool = fc.constantFrom(0, 1, 0x0a000001, 0xc0a80001, 0xffffffff, 0x80000000);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(pool, fc.integer({ min: 0, max: 0xffffffff })), { maxLength: 20_000 }),
+        (vs) => vs.every((v) => ipv4Text(v) === ipv4ToString(v)),
+      ),
+      { numRuns: 30 },
+    );
+  });
 });
 
 describe('macToString', () => {

@@ -10,23 +10,25 @@ export function ipv4ToString(v: number): string {
 
 /**
  * ipv4ToString memoised by address: a capture has few distinct addresses and the flow table and the
- * observations ask for the same ones again and again. Bounded (cleared when full): addresses are
- * attacker-controlled. `v` may be signed or unsigned (the same 32 bits): the cache is keyed by the int32, a
- * small integer, where an unsigned address of 128.0.0.0 or more would be a heap number, hashed as a double.
+ * observations ask for the same ones again and again. A direct-mapped table (a slot per hash of the
+ * address, a miss takes the slot over), so it is bounded whatever the traffic and a stream of new addresses
+ * (a flow exporter's internet peers) costs only their strings: a Map cleared when full grew and rehashed its
+ * table all the time then. `v` may be signed or unsigned (the same 32 bits).
  */
 export function ipv4Text(v: number): string {
   const k = v | 0;
-  let s = ip4Cache.get(k);
-  if (s === undefined) {
-    s = ipv4ToString(v >>> 0);
-    if (ip4Cache.size >= IP4_CACHE_MAX) ip4Cache.clear();
-    ip4Cache.set(k, s);
-  }
+  const slot = Math.imul(k, 0x9e3779b1) >>> (32 - IP4_BITS);
+  if (ip4Keys[slot] === k && ip4Texts[slot] !== '') return ip4Texts[slot] as string;
+  const s = ipv4ToString(k >>> 0);
+  ip4Keys[slot] = k;
+  ip4Texts[slot] = s;
   return s;
 }
 
-const ip4Cache = new Map<number, string>();
-const IP4_CACHE_MAX = 8192;
+const IP4_BITS = 13;
+const ip4Keys = new Int32Array(1 << IP4_BITS);
+/** '' marks an empty slot (no address text is empty). */
+const ip4Texts: string[] = new Array<string>(1 << IP4_BITS).fill('');
 
 /** Dotted quad of 4 bytes at `off`. */
 export function ipv4BytesToString(b: Uint8Array, off: number): string {
