@@ -74,6 +74,49 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
     ]);
   });
 
+  it('deferred batches are decoded only when written, in order with pushed items, and drop like them', async () => {
+    const sink = new StreamSink(services, {
+      sourceId: await source(),
+      flushMs: 60_000,
+      batchItems: 1_000_000,
+      maxBuffered: 100,
+    });
+    const decoded: string[] = [];
+    const deferred = (n: number, tag: string) => {
+      const items = flows(n, tag);
+      sink.pushDeferred(n, () => {
+        decoded.push(tag);
+        return items;
+      });
+    };
+    deferred(40, 'd1');
+    sink.push(flows(20, 'p1'));
+    deferred(30, 'd2');
+    expect(sink.buffered).toBe(90);
+    expect(decoded).toEqual([]); // nothing decoded while waiting
+    deferred(30, 'd3'); // 120: the first 20 of d1 go (d1 is decoded to be split)
+    expect(sink.dropped).toBe(20);
+    expect(decoded).toEqual(['d1']);
+    deferred(20, 'd4'); // 120: d1's other 20 go whole
+    expect(sink.dropped).toBe(40);
+    sink.pushDeferred(0, () => {
+      throw new Error('an empty batch is not kept');
+    });
+    await sink.close();
+    expect(decoded).toEqual(['d1', 'd2', 'd3', 'd4']);
+    const rows = await queryRows<{ community_id: string }>(
+      services.store.db,
+      sql`SELECT community_id FROM network_traffic WHERE community_id ~ '^1:(d[1-4]|p1)-' ORDER BY id`,
+    );
+    const order = rows.map((r) => r.community_id.replace(/^1:(\w+)-.*$/, '$1'));
+    expect(order).toEqual([
+      ...Array<string>(20).fill('p1'),
+      ...Array<string>(30).fill('d2'),
+      ...Array<string>(30).fill('d3'),
+      ...Array<string>(20).fill('d4'),
+    ]);
+  });
+
   it('a backlog left when a flush ends is written at once, not at the next period', async () => {
     const sink = new StreamSink(services, {
       sourceId: await source(),

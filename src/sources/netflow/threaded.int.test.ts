@@ -94,6 +94,34 @@ describe('ThreadedNetflowCollector', () => {
     if (process.platform === 'linux') expect(st.socketDrops).toBe(0);
   });
 
+  it('onDeferred: each batch still encoded, its count and a decode giving what onItems would have', async () => {
+    const grams = exports(1000);
+    const batches: { n: number; decode: () => SourceItem[] }[] = [];
+    const { c, port, flows } = await start({
+      batchRecords: 300,
+      onDeferred: (n, decode) => batches.push({ n, decode }),
+    });
+    const send = await sender();
+    for (const g of grams) await send(g, port);
+    await until(() => batches.reduce((t, b) => t + b.n, 0) === 2000);
+    expect(flows).toEqual([]); // onItems is not called
+    const local: IngestFlow[] = [];
+    const inProcess = new NetflowCollector({
+      port: 0,
+      onItems: (items) => {
+        for (const i of items) if (i.kind === 'flow') local.push(i.flow);
+      },
+    });
+    for (const g of grams) inProcess.handle(g, '127.0.0.1');
+    const decoded = batches.flatMap((b) => {
+      const items = b.decode();
+      expect(items.length).toBe(b.n);
+      return items.map((i) => (i.kind === 'flow' ? i.flow : null));
+    });
+    expect(decoded).toEqual(local);
+    expect(c.stats().queueDropped).toBe(0);
+  });
+
   /**
    * A collector whose consumer is full (nothing acknowledged past the one batch in flight) while the 2400
    * records of `grams` arrive; release() lets the consumer take everything.

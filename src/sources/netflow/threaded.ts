@@ -46,6 +46,12 @@ export interface ThreadedNetflowCollectorOptions extends Omit<NetflowCollectorOp
   drainTimeoutMs?: number;
   /** How often the worker reports its counters. Default 250 ms. */
   statsIntervalMs?: number;
+  /**
+   * Takes each batch still encoded instead of onItems: its flow count and a function that decodes it into
+   * the items onItems would get. A consumer that keeps batches waiting (StreamSink.pushDeferred) then holds
+   * one buffer per batch until it writes them, not an object per flow for the garbage collector to copy.
+   */
+  onDeferred?: (flows: number, decode: () => SourceItem[]) => void;
 }
 
 export interface ThreadedCollectorStats extends ReceiverStats {
@@ -240,9 +246,10 @@ export class ThreadedNetflowCollector {
   }
 
   private onBatch(w: Worker, m: Extract<ToMain, { type: 'batch' }>): void {
-    const items: SourceItem[] = decodeFlowItems(m.batch);
+    const { batch } = m;
     try {
-      this.opts.onItems(items);
+      if (this.opts.onDeferred) this.opts.onDeferred(batch.n, () => decodeFlowItems(batch));
+      else this.opts.onItems(decodeFlowItems(batch));
     } catch (e) {
       this.consumerErrors++;
       this.opts.log?.warn(
