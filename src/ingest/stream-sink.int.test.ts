@@ -102,7 +102,12 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
     sink.pushDeferred(0, () => {
       throw new Error('an empty batch is not kept');
     });
+    sink.pushDeferred(5, () => {
+      throw new Error('damaged'); // not decodable: dropped and counted, the rest is written
+    });
+    expect(sink.dropped).toBe(45); // 5 of p1 made room for it
     await sink.close();
+    expect(sink.dropped).toBe(50);
     expect(decoded).toEqual(['d1', 'd2', 'd3', 'd4']);
     const rows = await queryRows<{ community_id: string }>(
       services.store.db,
@@ -110,11 +115,29 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
     );
     const order = rows.map((r) => r.community_id.replace(/^1:(\w+)-.*$/, '$1'));
     expect(order).toEqual([
-      ...Array<string>(20).fill('p1'),
+      ...Array<string>(15).fill('p1'),
       ...Array<string>(30).fill('d2'),
       ...Array<string>(30).fill('d3'),
       ...Array<string>(20).fill('d4'),
     ]);
+  });
+
+  it('a deferred batch that cannot be decoded is dropped whole and counted, also when split to make room', async () => {
+    const sink = new StreamSink(services, {
+      sourceId: await source(),
+      flushMs: 60_000,
+      batchItems: 1_000_000,
+      maxBuffered: 10,
+    });
+    sink.pushDeferred(8, () => {
+      throw new Error('damaged');
+    });
+    sink.push(flows(5, 'after')); // 13: 3 must go, from the damaged batch, which then goes whole
+    expect(sink.dropped).toBe(8);
+    expect(sink.buffered).toBe(5);
+    await sink.close();
+    expect(sink.dropped).toBe(8);
+    expect(await stored('after')).toBe(5);
   });
 
   it('a backlog left when a flush ends is written at once, not at the next period', async () => {

@@ -122,7 +122,13 @@ export class StreamSink {
         n -= size;
         skip++;
       } else {
-        this.chunks[skip] = (Array.isArray(c) ? c : c.decode()).slice(n);
+        const items = this.decoded(c);
+        if (items === null) {
+          // Not decodable: the rest of it is lost as well.
+          this.dropped += size - n;
+          this.count -= size - n;
+          skip++;
+        } else this.chunks[skip] = items.slice(n);
         n = 0;
       }
     }
@@ -139,9 +145,30 @@ export class StreamSink {
       void this.flush();
   }
 
+  /**
+   * A chunk's items; null for a deferred batch that fails to decode (it cannot, unless its bytes were
+   * damaged, e.g. in the NetFlow spool file), which is logged: the caller counts its items as dropped.
+   */
+  private decoded(c: SourceItem[] | Deferred): SourceItem[] | null {
+    if (Array.isArray(c)) return c;
+    try {
+      return c.decode();
+    } catch (err) {
+      this.opts.log?.error(
+        { err, items: c.n },
+        'a batch handed over could not be decoded; its items are dropped',
+      );
+      return null;
+    }
+  }
+
   /** Takes every waiting item, in order. */
   private take(): SourceItem[] {
-    const chunks = this.chunks.map((c) => (Array.isArray(c) ? c : c.decode()));
+    const chunks = this.chunks.map((c) => {
+      const items = this.decoded(c);
+      if (items === null) this.dropped += (c as Deferred).n;
+      return items ?? [];
+    });
     this.chunks = [];
     this.count = 0;
     if (chunks.length === 1) return chunks[0] as SourceItem[];
