@@ -236,7 +236,9 @@ export async function afterIngestBatch(
   // Open services (the device answered an established TCP connection) and OUI vendors, as signals.
   const macs = new Set<string>();
   const ports: { mac: string; value: string; ts: number }[] = [];
-  for (const it of items) {
+  // Indexed: once per batch over every item, too rarely to be optimised (an iterator step object each).
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as SourceItem;
     if (it.kind === 'observation') {
       if (usable(it.observation.mac)) macs.add(it.observation.mac);
     } else if (it.kind === 'flow') {

@@ -211,7 +211,9 @@ async function ingestBatches(
   try {
     for await (const { batch, bytesRead } of batches) {
       const keep: SourceItem[] = [];
-      for (const it of batch.items) {
+      const items = batch.items;
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i] as SourceItem;
         if (it.kind === 'flow') {
           if (flowIdx++ >= skipFlows) keep.push(it);
         } else if (it.kind === 'observation') {

@@ -311,7 +311,8 @@ export async function copyFlows(
   const pgClient = engine === 'postgres' && isPgClient(client) ? client : null;
   const pglite = engine === 'pglite' && isPgliteTx(client) ? client : null;
   if (!pgClient && !pglite) return false;
-  for (const f of flows) {
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i] as IngestFlow;
     const ok =
       f.tsStart >= 0 &&
       f.tsEnd >= 0 &&
