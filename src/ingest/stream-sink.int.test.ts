@@ -53,13 +53,18 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
     return Number(r?.n ?? 0);
   }
 
-  it('past maxBuffered the oldest items are dropped (whole and split chunks) and counted', async () => {
-    const sink = new StreamSink(services, {
+  /** A sink that writes only when closed (no size or period flush), keeping at most maxBuffered items. */
+  async function holding(maxBuffered: number): Promise<StreamSink> {
+    return new StreamSink(services, {
       sourceId: await source(),
       flushMs: 60_000,
       batchItems: 1_000_000,
-      maxBuffered: 100,
+      maxBuffered,
     });
+  }
+
+  it('past maxBuffered the oldest items are dropped (whole and split chunks) and counted', async () => {
+    const sink = await holding(100);
     sink.push(flows(60, 'old'));
     sink.push(flows(30, 'mid'));
     sink.push(flows(40, 'new')); // 130: the 30 oldest go (half of the first chunk)
@@ -75,12 +80,7 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
   });
 
   it('deferred batches are decoded only when written, in order with pushed items, and drop like them', async () => {
-    const sink = new StreamSink(services, {
-      sourceId: await source(),
-      flushMs: 60_000,
-      batchItems: 1_000_000,
-      maxBuffered: 100,
-    });
+    const sink = await holding(100);
     const decoded: string[] = [];
     const deferred = (n: number, tag: string) => {
       const items = flows(n, tag);
@@ -123,12 +123,7 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
   });
 
   it('a deferred batch that cannot be decoded is dropped whole and counted, also when split to make room', async () => {
-    const sink = new StreamSink(services, {
-      sourceId: await source(),
-      flushMs: 60_000,
-      batchItems: 1_000_000,
-      maxBuffered: 10,
-    });
+    const sink = await holding(10);
     sink.pushDeferred(8, () => {
       throw new Error('damaged');
     });

@@ -63,20 +63,26 @@ const exports = (records: number, seed = 1): Buffer[] => [
   ...flowExportDatagrams({ protocol: 'ipfix', records, startMs, seed: seed + 1, domain: 8 }),
 ];
 
+/** The flows the in-process NetflowCollector makes of these datagrams from 127.0.0.1. */
+function inProcess(grams: Buffer[]): IngestFlow[] {
+  const flows: IngestFlow[] = [];
+  const local = new NetflowCollector({
+    port: 0,
+    onItems: (items) => {
+      for (const i of items) if (i.kind === 'flow') flows.push(i.flow);
+    },
+  });
+  for (const g of grams) local.handle(g, '127.0.0.1');
+  return flows;
+}
+
 describe('ThreadedNetflowCollector', () => {
   it('hands over exactly the flows the in-process collector makes, with its counters', async () => {
     const grams = exports(3000);
     const { c, port, flows } = await start({ batchRecords: 500 });
     const send = await sender();
     for (const g of grams) await send(g, port);
-    const expected: IngestFlow[] = [];
-    const local = new NetflowCollector({
-      port: 0,
-      onItems: (items) => {
-        for (const i of items) if (i.kind === 'flow') expected.push(i.flow);
-      },
-    });
-    for (const g of grams) local.handle(g, '127.0.0.1');
+    const expected = inProcess(grams);
     await until(() => flows.length === expected.length);
     expect(flows).toEqual(expected);
     await until(() => c.stats().datagrams === grams.length);
@@ -105,14 +111,7 @@ describe('ThreadedNetflowCollector', () => {
     for (const g of grams) await send(g, port);
     await until(() => batches.reduce((t, b) => t + b.n, 0) === 2000);
     expect(flows).toEqual([]); // onItems is not called
-    const local: IngestFlow[] = [];
-    const inProcess = new NetflowCollector({
-      port: 0,
-      onItems: (items) => {
-        for (const i of items) if (i.kind === 'flow') local.push(i.flow);
-      },
-    });
-    for (const g of grams) inProcess.handle(g, '127.0.0.1');
+    const local = inProcess(grams);
     const decoded = batches.flatMap((b) => {
       const items = b.decode();
       expect(items.length).toBe(b.n);
