@@ -68,7 +68,6 @@ const starters: Partial<Record<LiveKind, SourceStarter>> = {
     collector = new ThreadedNetflowCollector({
       port: Number(spec.config.port),
       host: typeof spec.config.host === 'string' ? spec.config.host : '0.0.0.0',
-      onItems: (items) => sink.push(items),
       // Batches wait in the sink still encoded, decoded when written.
       onDeferred: (n, decode) => sink.pushDeferred(n, decode),
       backlog: () => sink.buffered,

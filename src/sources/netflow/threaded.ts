@@ -25,7 +25,21 @@ import type { ReceiverOptions, ReceiverStats, ToMain, ToWorker } from './worker.
 
 export type { ReceiverStats } from './worker.js';
 
-export interface ThreadedNetflowCollectorOptions extends Omit<NetflowCollectorOptions, 'now'> {
+/**
+ * Where the flows go, one of two: `onItems` takes each batch decoded; `onDeferred` takes it still encoded,
+ * its flow count and a function that decodes it into the items onItems would get. A consumer that keeps
+ * batches waiting (StreamSink.pushDeferred) then holds one buffer per batch until it writes them, not an
+ * object per flow for the garbage collector to copy.
+ */
+export type FlowConsumer =
+  | { onItems: NetflowCollectorOptions['onItems']; onDeferred?: undefined }
+  | { onDeferred: (flows: number, decode: () => SourceItem[]) => void; onItems?: undefined };
+
+export type ThreadedNetflowCollectorOptions = Omit<NetflowCollectorOptions, 'now' | 'onItems'> &
+  FlowConsumer &
+  ThreadedOptions;
+
+interface ThreadedOptions {
   /** Flows per batch handed over. Default 4096. */
   batchRecords?: number;
   /** A partial batch is handed over after this long. Default 20 ms. */
@@ -46,12 +60,6 @@ export interface ThreadedNetflowCollectorOptions extends Omit<NetflowCollectorOp
   drainTimeoutMs?: number;
   /** How often the worker reports its counters. Default 250 ms. */
   statsIntervalMs?: number;
-  /**
-   * Takes each batch still encoded instead of onItems: its flow count and a function that decodes it into
-   * the items onItems would get. A consumer that keeps batches waiting (StreamSink.pushDeferred) then holds
-   * one buffer per batch until it writes them, not an object per flow for the garbage collector to copy.
-   */
-  onDeferred?: (flows: number, decode: () => SourceItem[]) => void;
 }
 
 export interface ThreadedCollectorStats extends ReceiverStats {
@@ -248,8 +256,9 @@ export class ThreadedNetflowCollector {
   private onBatch(w: Worker, m: Extract<ToMain, { type: 'batch' }>): void {
     const { batch } = m;
     try {
-      if (this.opts.onDeferred) this.opts.onDeferred(batch.n, () => decodeFlowItems(batch));
-      else this.opts.onItems(decodeFlowItems(batch));
+      const o = this.opts;
+      if (o.onDeferred) o.onDeferred(batch.n, () => decodeFlowItems(batch));
+      else o.onItems(decodeFlowItems(batch));
     } catch (e) {
       this.consumerErrors++;
       this.opts.log?.warn(
