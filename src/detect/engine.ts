@@ -58,8 +58,8 @@ export class DetectionEngine {
     this.detectors = opts.detectors ?? defaultDetectors(opts);
   }
 
-  process(flows: Iterable<IngestFlow>): Finding[] {
-    return this.processInOrder(inFlowTimeOrder([...flows]));
+  process(flows: readonly IngestFlow[]): Finding[] {
+    return this.processInOrder(inFlowTimeOrder(flows));
   }
 
   /** process() for flows already in flow-time order (inFlowTimeOrder), e.g. a batch sorted once for all. */
