@@ -10,7 +10,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema.js';
-import { templatePath } from './pglite-template.js';
+import { migratedTemplatePath, templatePath, type ClusterOrigin } from './pglite-template.js';
 import { PgliteThreadClient } from './pglite-client.js';
 import { StoreLockedError } from './errors.js';
 
@@ -44,6 +44,8 @@ export interface Store {
   readonly readDb: Db;
   ping(): Promise<void>;
   migrate(): Promise<void>;
+  /** Embedded only: how the cluster came to be (opened as it was, or made new from a template or by initdb). */
+  readonly origin?: ClusterOrigin;
   /** Embedded only: a consistent tar.gz snapshot of the whole database directory (for backups). */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
@@ -189,9 +191,15 @@ class PgliteStore implements Store {
     private readonly client: PgliteThreadClient,
     private readonly release: () => void,
     readonly schemaName: string,
+    /** Where to save the cluster once migrated: a new cluster not already made from that template. */
+    private migratedTemplate: string | null,
   ) {
     this.db = drizzlePglite(asPglite(client), { schema }) as unknown as Db;
     this.readDb = this.db;
+  }
+
+  get origin(): ClusterOrigin {
+    return this.client.origin;
   }
 
   static async open(opts: StoreOptions): Promise<PgliteStore> {
@@ -199,12 +207,14 @@ class PgliteStore implements Store {
     const inMemory = dir.startsWith('memory://');
     const release = inMemory ? () => undefined : acquireDirLock(resolve(dir));
     try {
-      const client = await PgliteThreadClient.open(
-        inMemory ? dir : resolve(dir),
-        opts.schema ?? null,
-        templatePath(projectRoot()),
-      );
-      return new PgliteStore(client, release, opts.schema ?? 'public');
+      // The migrated template holds the default schema's tables; a store in a schema of its own migrates.
+      const migrated = opts.schema ? null : migratedTemplatePath(projectRoot(), migrationsFolder());
+      const client = await PgliteThreadClient.open(inMemory ? dir : resolve(dir), opts.schema ?? null, {
+        base: templatePath(projectRoot()),
+        migrated,
+      });
+      const fresh = client.origin === 'template' || client.origin === 'initdb';
+      return new PgliteStore(client, release, opts.schema ?? 'public', fresh ? migrated : null);
     } catch (e) {
       release();
       throw e;
@@ -224,6 +234,10 @@ class PgliteStore implements Store {
       migrationsFolder: migrationsFolder(),
       migrationsSchema: this.schemaName === 'public' ? 'drizzle' : this.schemaName,
     });
+    // A new cluster just migrated holds nothing but the schema: the next new one can start from it.
+    const template = this.migratedTemplate;
+    this.migratedTemplate = null;
+    if (template) await this.client.saveTemplate(template);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import {
   type SerializedError,
   type WireResults,
 } from './pglite-protocol.js';
+import type { ClusterOrigin, TemplatePaths } from './pglite-template.js';
 
 /** A request before its id is given. */
 type Request = PgliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -44,23 +45,31 @@ export class PgliteThreadClient implements PgliteQueryable {
     worker.unref();
   }
 
+  /** How the cluster came to be: opened as it was, or made new from a template or by initdb. */
+  origin: ClusterOrigin = 'existing';
+
   /**
    * Opens (creating when missing) the database in `dir` ("memory://…" for one in memory); a new one starts
-   * from `template` when given and usable (pglite-template.ts).
+   * from a template when one is given and usable (pglite-template.ts).
    */
   static async open(
     dir: string,
     schema: string | null,
-    template: string | null = null,
+    templates: TemplatePaths = { base: null, migrated: null },
   ): Promise<PgliteThreadClient> {
     const client = new PgliteThreadClient(moduleWorker(new URL('./pglite-thread.js', import.meta.url)));
     try {
-      await client.call({ op: 'open', dir, schema, template });
+      client.origin = (await client.call({ op: 'open', dir, schema, templates })) as ClusterOrigin;
     } catch (e) {
       await client.worker.terminate();
       throw e;
     }
     return client;
+  }
+
+  /** Saves the cluster as it is now as a template (best effort: a failure is ignored). */
+  async saveTemplate(file: string): Promise<void> {
+    await this.call({ op: 'save-template', file });
   }
 
   /** Statements outside any transaction. */

@@ -5,14 +5,19 @@
  * transferred ArrayBuffers, errors as their own fields.
  */
 
+import type { TemplatePaths } from './pglite-template.js';
+
 /** `tx` of a request outside any transaction. */
 export const NO_TX = 0;
 
 export type RowMode = 'array' | 'object';
 
 export type PgliteRequest =
-  /** `template`: the file a new cluster is loaded from (and saved to), see pglite-template.ts. */
-  | { id: number; op: 'open'; dir: string; schema: string | null; template: string | null }
+  /**
+   * `templates`: the files a new cluster is loaded from (pglite-template.ts). The reply's value is the
+   * cluster's origin (ClusterOrigin).
+   */
+  | { id: number; op: 'open'; dir: string; schema: string | null; templates: TemplatePaths }
   | {
       id: number;
       op: 'query';
@@ -30,6 +35,8 @@ export type PgliteRequest =
   | { id: number; op: 'begin' }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'dump' }
+  /** Saves the cluster as it is now as a template (best effort; see pglite-template.ts). */
+  | { id: number; op: 'save-template'; file: string }
   | { id: number; op: 'close' };
 
 export type PgliteReply =

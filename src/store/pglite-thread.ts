@@ -23,7 +23,7 @@ import {
   type PgliteRequest,
   type WireResults,
 } from './pglite-protocol.js';
-import { openPglite } from './pglite-template.js';
+import { openPglite, saveTemplate } from './pglite-template.js';
 
 const INT8_OID = 20;
 
@@ -86,14 +86,14 @@ async function serve(req: PgliteRequest): Promise<unknown> {
         req.dir,
         // int8 as a JS number, as the pg pool is set up: both engines return the same shapes.
         { parsers: { [INT8_OID]: (v: string) => Number(v) } },
-        req.template,
+        req.templates,
       );
       db = opened.db;
       if (req.schema)
         await db.exec(
           `CREATE SCHEMA IF NOT EXISTS "${req.schema}"; SET search_path TO "${req.schema}", public;`,
         );
-      return null;
+      return opened.origin;
     }
     case 'query': {
       const opts: QueryOptions = {};
@@ -118,6 +118,9 @@ async function serve(req: PgliteRequest): Promise<unknown> {
       await t.done;
       return null;
     }
+    case 'save-template':
+      await saveTemplate(database(), req.file);
+      return null;
     case 'dump':
       return (await database().dumpDataDir('gzip')).arrayBuffer();
     case 'close':
