@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasSharedData, SHARED_DATA } from '../test-support/services.js';
 import { benignRate, scoreSim, simulateAndDetect } from './evaluate.js';
-import { detectFile } from './offline.js';
+import { DetectionEngine } from './engine.js';
+import { inFlowTimeOrder } from './flow-order.js';
+import { detectFile, readFlows } from './offline.js';
+import type { Finding } from './types.js';
 
 /** Detection against real captures and the simulator: attacks found, benign traffic quiet. */
 const IOT23 = join(SHARED_DATA, 'iot23-dev');
@@ -43,6 +46,22 @@ describe.skipIf(!hasSharedData)('detection on real captures', () => {
       });
       expect({ f, alerts: rate.alerts }).toEqual({ f, alerts: 0 });
     }
+  });
+
+  it('a batch processed in parts (as ingest does, a turn of the event loop between them) finds the same', async () => {
+    const { flows } = await readFlows(
+      join(IOT23, 'CTU-IoT-Malware-Capture-42-1', '2019-01-10-14-34-38-192.168.1.197.pcap'),
+    );
+    const sorted = inFlowTimeOrder(flows);
+    const whole = new DetectionEngine();
+    const expected = [...whole.processInOrder(sorted), ...whole.flush()];
+    expect(expected.length).toBeGreaterThan(0);
+    const parts = new DetectionEngine();
+    const found: Finding[] = [];
+    for (let i = 0; i < sorted.length; i += 97)
+      parts.processInOrder(sorted, i, Math.min(sorted.length, i + 97), found);
+    expect([...found, ...parts.flush()]).toEqual(expected);
+    expect(parts.flowsSeen).toBe(sorted.length);
   });
 
   it('Zeek btest attack traces: FTP brute force and SSH password guessing', async () => {

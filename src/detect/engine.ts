@@ -62,12 +62,19 @@ export class DetectionEngine {
     return this.processInOrder(inFlowTimeOrder(flows));
   }
 
-  /** process() for flows already in flow-time order (inFlowTimeOrder), e.g. a batch sorted once for all. */
-  processInOrder(sorted: readonly IngestFlow[]): Finding[] {
-    const out: Finding[] = [];
+  /**
+   * process() for flows already in flow-time order (inFlowTimeOrder), e.g. a batch sorted once for all;
+   * `from` and `to` take a part of them (the next part goes in the next call), findings appended to `out`.
+   */
+  processInOrder(
+    sorted: readonly IngestFlow[],
+    from = 0,
+    to = sorted.length,
+    out: Finding[] = [],
+  ): Finding[] {
     const emit = (f: Finding) => out.push(f);
     const detectors = this.detectors;
-    for (let i = 0; i < sorted.length; i++) {
+    for (let i = from; i < to; i++) {
       const flow = sorted[i] as IngestFlow;
       this.flowsSeen++;
       for (let k = 0; k < detectors.length; k++) {

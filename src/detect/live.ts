@@ -12,7 +12,7 @@ import { queryRows, type Store } from '../store/db.js';
 import type { KevExposure } from './detectors/exposure.js';
 import { DetectionEngine, type EngineOptions } from './engine.js';
 import type { Finding } from './types.js';
-import { evictOldest } from './util.js';
+import { evictOldest, FLOWS_PER_TURN, nextTurn } from './util.js';
 
 type Deps = Pick<Services, 'store' | 'bus'>;
 
@@ -101,7 +101,13 @@ export async function detectAfterCommit(
       ctx.log?.warn({ err }, 'KEV exposure lookup failed'),
     );
     const engine = engineFor(s, ctx.sourceId, ctx.log);
-    const findings = engine.processInOrder(flows);
+    // In parts, a turn of the event loop between them: a write going on beside (its database replies)
+    // is not held up for the whole batch.
+    const findings: Finding[] = [];
+    for (let i = 0; i < flows.length; i += FLOWS_PER_TURN) {
+      if (i > 0) await nextTurn();
+      engine.processInOrder(flows, i, Math.min(flows.length, i + FLOWS_PER_TURN), findings);
+    }
     detectionStats.batches++;
     detectionStats.flows += flows.length;
     detectionStats.findings += findings.length;

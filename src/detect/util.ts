@@ -173,3 +173,14 @@ export class BoundedMap<K, V> extends Map<K, V> {
     return super.set(key, value);
   }
 }
+
+/**
+ * Flows an analysis handles between two turns of the event loop (nextTurn): about 20 ms of detection on the
+ * bench machine, so a write going on beside it (its database replies) waits at most that long.
+ */
+export const FLOWS_PER_TURN = 4096;
+
+/** Resolves on a later turn of the event loop, after the I/O callbacks due meanwhile. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -19,7 +19,7 @@ import type { Services } from '../../api/context.js';
 import { raiseAlerts, type AlertCandidate } from '../../alerts/service.js';
 import type { Actor } from '../../auth/users.js';
 import { AppError } from '../../errors.js';
-import { evictOldest } from '../util.js';
+import { evictOldest, FLOWS_PER_TURN, nextTurn } from '../util.js';
 import type { IngestFlow } from '../../sources/types.js';
 import { intArrayLiteral, textArrayLiteral } from '../../store/array-literal.js';
 import { queryRows, type Db, type Store, type Tx } from '../../store/db.js';
@@ -124,6 +124,7 @@ export async function updateDestinationProfiles(
     // Indexed loops over the batch: they run once per batch, too rarely to be optimised (an iterator step
     // object per flow otherwise).
     for (let i = 0; i < batch.length; i++) {
+      if (i > 0 && i % FLOWS_PER_TURN === 0) await nextTurn(); // a write beside is not held up
       const f = batch[i] as IngestFlow;
       const d = destinationsOf(f);
       if (d) flows.push({ f, d });
