@@ -4,7 +4,7 @@ import { AnalysisQueue } from './after-commit.js';
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('AnalysisQueue', () => {
-  it('runs analyses in order, add() resolving once the previous one is done; settled() waits for all', async () => {
+  it("starts a deferred analysis when the next write's rows are sent, in order, one beside a write", async () => {
     const q = new AnalysisQueue();
     const log: string[] = [];
     const run = (name: string, ms: number) => async () => {
@@ -12,12 +12,40 @@ describe('AnalysisQueue', () => {
       await tick(ms);
       log.push(`${name} end`);
     };
-    await q.add(run('a', 20)); // nothing before it: resolves at once, a runs beside the caller
-    log.push('write 2');
-    await q.add(run('b', 5)); // resolves once a is done
-    log.push('write 3');
-    expect(log).toEqual(['a start', 'write 2', 'a end', 'b start', 'write 3']);
+    q.defer(run('a', 20)); // batch 1 committed
+    await tick(5);
+    expect(log).toEqual([]); // waits for the next write
+    log.push('write 2 sends its rows');
+    q.start();
+    await tick(0);
+    log.push('write 2 commits');
+    await q.done(); // a is done before batch 2's analysis is queued
+    q.defer(run('b', 5));
+    q.start(); // write 3 sends its rows
+    q.start(); // and again after it: nothing waits
     await q.settled();
-    expect(log.at(-1)).toBe('b end');
+    expect(log).toEqual([
+      'write 2 sends its rows',
+      'a start',
+      'write 2 commits',
+      'a end',
+      'b start',
+      'b end',
+    ]);
+  });
+
+  it('settled() starts a waiting analysis; defer() starts one still waiting first, so none is lost', async () => {
+    const q = new AnalysisQueue();
+    const log: string[] = [];
+    const run = (name: string) => async () => {
+      log.push(name);
+      await tick(1);
+    };
+    q.defer(run('a'));
+    q.defer(run('b')); // no write came between: a starts now
+    await q.done();
+    expect(log).toEqual(['a']);
+    await q.settled();
+    expect(log).toEqual(['a', 'b']);
   });
 });

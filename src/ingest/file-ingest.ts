@@ -230,25 +230,32 @@ async function ingestBatches(
       summary.bytes = batch.stats.bytes;
       summary.errors = batch.stats.errors;
       summary.error = batch.error;
-      const res = await writer.write(keep, {
-        sourceId,
-        checkpoint: cp as unknown as Record<string, unknown>,
-        stats: { packets: summary.packets, bytes: summary.bytes, flows: flowIdx, errors: summary.errors },
-        status: batch.done ? (batch.error ? 'error' : 'done') : 'running',
-        lastError: batch.error?.message ?? null,
-      });
+      // The previous batch's analysis starts once this batch's rows are with the database.
+      const res = await writer.write(
+        keep,
+        {
+          sourceId,
+          checkpoint: cp as unknown as Record<string, unknown>,
+          stats: { packets: summary.packets, bytes: summary.bytes, flows: flowIdx, errors: summary.errors },
+          status: batch.done ? (batch.error ? 'error' : 'done') : 'running',
+          lastError: batch.error?.message ?? null,
+        },
+        { onRowsSent: () => analyses.start() },
+      );
+      analyses.start(); // a batch without flows
       summary.flows += res.flows;
       summary.observations += res.observations;
       summary.new_devices += (await identifyAfterCommit(deps, keep, res, { sourceId })).length;
-      // The batch is analysed (detectors, destination profiles) while the next one is decoded and written:
-      // this thread's analysis beside the database's work on the other core. In order, at most one
-      // beside a write; a failure fails the ingest when it is next awaited (here or at the end).
-      await analyses.add(() =>
+      // The batch is analysed (detectors, destination profiles) beside the next batch's write: this
+      // thread's analysis while the database works on the other core. In order, at most one beside a write;
+      // a failure fails the ingest when it is next awaited (here or at the end).
+      await analyses.done();
+      if (analysisFailure !== null) throw analysisFailure;
+      analyses.defer(() =>
         analyseAfterCommit(deps, keep, { sourceId }).catch((e: unknown) => {
           analysisFailure ??= e;
         }),
       );
-      if (analysisFailure !== null) throw analysisFailure;
       opts.afterCommit?.(flowIdx);
       opts.onProgress?.({
         file: path,

@@ -15,6 +15,7 @@ import { ingestFlow } from '../test-support/flows.js';
 import { storeEngines, type Engine } from '../test-support/services.js';
 import { destinationStats } from '../detect/destinations/service.js';
 import { StreamSink } from './stream-sink.js';
+import type { IngestWriter } from './writer.js';
 
 const engines: Engine[] = await storeEngines();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -190,6 +191,45 @@ describe.each(engines)('StreamSink ($name)', (engine) => {
            WHERE d.mac = '02:00:00:00:aa:01' AND dd.kind = 'endpoint' ORDER BY value`,
     );
     expect(rows.map((r) => r.value)).toEqual([1, 2, 3].map((i) => `198.51.100.${i}:443/tcp`));
+    await sink.close();
+  });
+
+  it("with a backlog, a batch is analysed once the next write's rows are with the database; else at once", async () => {
+    const sink = new StreamSink(services, { sourceId: await source(), flushMs: 60_000, batchItems: 100 });
+    // What happens when, by batch (its first flow's tag): a write's rows sent, an analysis started.
+    const log: string[] = [];
+    const tagOf = (items: SourceItem[]) => {
+      const first = items[0];
+      return first?.kind === 'flow' ? (first.flow.communityId ?? '').split('-')[0] : '?';
+    };
+    const internals = sink as unknown as {
+      writer: IngestWriter;
+      analyse(items: SourceItem[]): Promise<void>;
+    };
+    const write = internals.writer.write.bind(internals.writer);
+    internals.writer.write = (items, checkpoint, hooks) =>
+      write(items, checkpoint, {
+        onRowsSent: () => {
+          log.push(`${tagOf(items)} rows sent`);
+          hooks?.onRowsSent?.();
+        },
+      });
+    const analyse = internals.analyse.bind(sink);
+    internals.analyse = (items) => {
+      log.push(`${tagOf(items)} analysed`);
+      return analyse(items);
+    };
+    // The first push starts a flush; the second waits meanwhile: a backlog when the first one commits.
+    sink.push(flows(100, 'b1'));
+    sink.push(flows(100, 'b2'));
+    const t0 = Date.now();
+    while (log.length < 4 && Date.now() - t0 < 20_000) await sleep(20);
+    expect(log).toEqual(['1:b1 rows sent', '1:b2 rows sent', '1:b1 analysed', '1:b2 analysed']);
+    // Nothing waits after a batch: it is analysed right after its commit, without another write.
+    log.length = 0;
+    sink.push(flows(100, 'b3'));
+    while (log.length < 2 && Date.now() - t0 < 20_000) await sleep(20);
+    expect(log).toEqual(['1:b3 rows sent', '1:b3 analysed']);
     await sink.close();
   });
 

@@ -200,22 +200,36 @@ export class StreamSink {
     const items = this.take();
     this.flushing = (async () => {
       try {
-        const committed = await this.write(items);
+        let committed: WriteResult | null;
+        try {
+          // The previous batch's analysis, if it waits, starts once this batch's rows are with the database.
+          committed = await this.write(items);
+        } finally {
+          this.analyses.start();
+        }
         if (committed) {
           // Identification updates device rows, as the writer does: it runs before the next write.
           await this.identify(items, committed);
-          // The analysis (detectors, destination profiles) runs while the next batch is written: the
-          // database works on one on its core while this thread works on the other. Batches are analysed
-          // in order, and at most one beside a write (this flush ends once the previous one is done).
-          await this.analyses.add(() => this.analyse(items));
+          // At most one analysis beside a write: the previous batch's is done before this flush ends.
+          await this.analyses.done();
+          // The analysis (detectors, destination profiles) runs while the database works on the next batch,
+          // on its core, this thread on the other. With a backlog the next write starts at once, and the
+          // analysis waits until that write has sent its rows (AnalysisQueue); without one it starts now.
+          this.analyses.defer(() => this.analyse(items));
+          if (!this.backlog()) this.analyses.start();
         }
       } finally {
         this.flushing = null;
       }
       // A backlog built up meanwhile: write it now rather than at the next tick.
-      if (this.count >= this.batchItems || (this.closed && this.count > 0)) void this.flush();
+      if (this.backlog()) void this.flush();
     })();
     return this.flushing;
+  }
+
+  /** Enough waits for the next flush to start as soon as this one ends. */
+  private backlog(): boolean {
+    return this.count >= this.batchItems || (this.closed && this.count > 0);
   }
 
   /** Writes one batch; null when it failed (then it waits again in front of the buffer). */
@@ -227,18 +241,22 @@ export class StreamSink {
     try {
       const extra = this.opts.stats?.() ?? {};
       const sourceDropped = typeof extra.dropped === 'number' ? extra.dropped : 0;
-      committed = await this.writer.write(items, {
-        sourceId: this.opts.sourceId,
-        checkpoint: { at: new Date().toISOString() },
-        stats: {
-          ...extra,
-          flows_written: this.written.flows + flows,
-          dropped: this.dropped + sourceDropped,
-          sink_dropped: this.dropped,
+      committed = await this.writer.write(
+        items,
+        {
+          sourceId: this.opts.sourceId,
+          checkpoint: { at: new Date().toISOString() },
+          stats: {
+            ...extra,
+            flows_written: this.written.flows + flows,
+            dropped: this.dropped + sourceDropped,
+            sink_dropped: this.dropped,
+          },
+          status: 'running',
+          lastError: null,
         },
-        status: 'running',
-        lastError: null,
-      });
+        { onRowsSent: () => this.analyses.start() },
+      );
       this.opts.log?.debug(
         { items: items.length, write_ms: Math.round(performance.now() - t0), waiting: this.count },
         'batch written',

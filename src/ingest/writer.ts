@@ -40,6 +40,16 @@ export interface CheckpointUpdate {
   lastError?: string | null;
 }
 
+/** What a caller may do while a write is under way. */
+export interface WriteHooks {
+  /**
+   * Called once the batch's flows are handed to the database (the COPY sent: the bulk of the database's
+   * work on a batch), while the transaction goes on; the caller's thread is free until the database
+   * answers (AnalysisQueue starts the previous batch's analysis then).
+   */
+  onRowsSent?: () => void;
+}
+
 const DEVICE_LOCK = 727_004;
 const FLOW_CHUNK = 10_000;
 const MAX_SIGNAL_VALUE = 512;
@@ -146,7 +156,7 @@ export class IngestWriter {
     for (const [k, t] of addrs) this.recentAddr.set(k, t);
   }
 
-  async write(items: SourceItem[], checkpoint?: CheckpointUpdate): Promise<WriteResult> {
+  async write(items: SourceItem[], checkpoint?: CheckpointUpdate, hooks?: WriteHooks): Promise<WriteResult> {
     const flows: IngestFlow[] = [];
     const observations: Observation[] = [];
     for (let i = 0; i < items.length; i++) {
@@ -159,10 +169,14 @@ export class IngestWriter {
     const writtenAddr = new Map<string, { firstUs: number; lastUs: number }>();
     const out = await this.store.db.transaction(async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${DEVICE_LOCK})`);
-      const result = await this.writeInTx(tx, flows, observations, checkpoint?.sourceId ?? null, {
-        devices: written,
-        addrs: writtenAddr,
-      });
+      const result = await this.writeInTx(
+        tx,
+        flows,
+        observations,
+        checkpoint?.sourceId ?? null,
+        { devices: written, addrs: writtenAddr },
+        hooks,
+      );
       if (checkpoint) {
         await tx.execute(sql`
           UPDATE sources SET checkpoint = ${JSON.stringify(checkpoint.checkpoint)}::jsonb,
@@ -187,6 +201,7 @@ export class IngestWriter {
       devices: Map<string, Written>;
       addrs: Map<string, { firstUs: number; lastUs: number }>;
     },
+    hooks: WriteHooks | undefined,
   ): Promise<WriteResult> {
     // 1. Which devices does the batch touch?
     const byMac = new Map<string, Span>();
@@ -372,7 +387,10 @@ export class IngestWriter {
       if (srcDev !== null) addRollup(rollups, srcDev, f, true);
       if (dstDev !== null && dstDev !== srcDev) addRollup(rollups, dstDev, f, false);
     });
-    const copied = await copyFlows(tx, this.store.engine, flows, deviceIds, peerIds, sourceId);
+    // copyFlows encodes and sends the rows before its first await: the database is busy from here.
+    const copying = copyFlows(tx, this.store.engine, flows, deviceIds, peerIds, sourceId);
+    hooks?.onRowsSent?.();
+    const copied = await copying;
     for (let start = 0; !copied && start < flows.length; start += FLOW_CHUNK) {
       await insertFlows(
         tx,
