@@ -77,8 +77,8 @@ export async function matchDeviceVulnerabilities(
   bus: Bus | null,
   deviceId: number,
 ): Promise<void> {
-  const { VulnMatcher } = await import('../vulns/service/matching.js');
-  await new VulnMatcher(store.db, bus).matchDevice(deviceId);
+  const { matcherFor } = await import('../vulns/service/matching.js');
+  await matcherFor(store.db, bus).matchDevice(deviceId);
 }
 
 interface StoredDevice extends DeviceRow {

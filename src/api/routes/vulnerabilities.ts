@@ -12,7 +12,7 @@ import {
   setDeviceVulnStatus,
 } from '../../vulns/service/queries.js';
 import type { DeviceVulnRow, VulnListRow } from '../../vulns/service/queries.js';
-import { VulnMatcher } from '../../vulns/service/matching.js';
+import { matcherFor } from '../../vulns/service/matching.js';
 import { dateOnly, isoTime, ransomware, score1 } from '../../vulns/service/rows.js';
 import type { Services } from '../context.js';
 import { decodeCursor, encodeCursor, listQuery, page } from '../pagination.js';
@@ -174,7 +174,7 @@ export const vulnerabilityRoutes: FastifyPluginAsyncZod<{ services: Services }> 
   { services },
 ) => {
   const db = services.store.db;
-  const matcher = new VulnMatcher(db, services.bus);
+  const matcher = matcherFor(db, services.bus);
 
   app.get(
     '/vulnerabilities',

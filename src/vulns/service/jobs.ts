@@ -12,7 +12,7 @@ import type { Services } from '../../api/context.js';
 import type { Bus, Unsubscribe } from '../../bus/types.js';
 import type { Config } from '../../config.js';
 import { SYNC_LAST_RUN_KEY, runSync } from '../sync/index.js';
-import { VulnMatcher } from './matching.js';
+import { matcherFor } from './matching.js';
 import { getSetting } from './repository.js';
 
 export const VULNS_QUEUE = 'vulns';
@@ -28,7 +28,7 @@ export function enqueueMatchAll(bus: Bus): Promise<string> {
 type JobData = { device_id?: unknown; nvd?: unknown; kev?: unknown; if_due?: unknown };
 
 export async function startVulnWorker(services: Services, config: Config, log: Logger): Promise<Unsubscribe> {
-  const matcher = new VulnMatcher(services.store.db, services.bus);
+  const matcher = matcherFor(services.store.db, services.bus);
   const intervalMs = config.nvdSyncIntervalHours * 3_600_000;
   const stop = await services.bus.process(VULNS_QUEUE, async (job) => {
     const data = (typeof job.data === 'object' && job.data !== null ? job.data : {}) as JobData;

@@ -434,6 +434,22 @@ function isUnmatched(matchedBy: unknown): boolean {
   return typeof matchedBy === 'object' && matchedBy !== null && 'unmatched_at' in matchedBy;
 }
 
+/** One matcher per database and bus (matcherFor). */
+const shared = new WeakMap<Db, { bus: Bus | null; matcher: VulnMatcher }[]>();
+
+/**
+ * The process's matcher for this database and bus: its CVE index is built once and again only when the
+ * imported data changes. A matcher made per call builds the index from the whole catalog every time
+ * (identification re-matched each device of a batch that way: a catalog read per device).
+ */
+export function matcherFor(db: Db, bus: Bus | null): VulnMatcher {
+  let list = shared.get(db);
+  if (!list) shared.set(db, (list = []));
+  let entry = list.find((e) => e.bus === bus);
+  if (!entry) list.push((entry = { bus, matcher: new VulnMatcher(db, bus) }));
+  return entry.matcher;
+}
+
 /** Recomputes and stores devices.risk_score (inside the caller's transaction). Returns the score. */
 export async function recomputeRisk(tx: Tx, deviceId: number): Promise<number> {
   const rows = await queryRows<{
