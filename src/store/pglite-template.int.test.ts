@@ -116,6 +116,15 @@ describe('the migrated template', () => {
     }
     // Laid out beside the data directory, then moved in: nothing of the staging is left.
     expect(readdirSync(root).filter((n) => n.includes('.template-'))).toEqual([]);
+    // A staging directory left by a process stopped half-way is removed by the next layout there, and the
+    // data directory never held a half-made cluster.
+    mkdirSync(join(root, 'm-5.template-99999', 'base'), { recursive: true });
+    writeFileSync(join(root, 'm-5.template-99999', 'base', 'half'), 'x');
+    const after = await openPglite(join(root, 'm-5'), {}, templates);
+    expect(after.origin).toBe('migrated-template');
+    expect(await count(after.db)).toBe(3);
+    await after.db.close();
+    expect(readdirSync(root).filter((n) => n.includes('.template-'))).toEqual([]);
 
     // Saving the template of other migrations replaces the stale one; the base one stays.
     const newer = join(root, 'm', 'pglite-test-migrated-bbbb.tar');
