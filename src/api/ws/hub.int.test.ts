@@ -90,6 +90,41 @@ describe.each(kinds)('WebSocket feed on %s stack', (kind) => {
     },
   );
 
+  it('an event broadcast while a resuming client is sent what it missed follows the replay, once', async () => {
+    // The shared window (Redis) is read asynchronously; an event broadcast meanwhile used to reach neither
+    // the replay (read before it) nor the client (not yet in the feed).
+    const bus = s.services.bus;
+    const recent = bus.recent;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    const before = makeEvent('new_device', { device_id: 1 });
+    const missed = makeEvent('new_alert', { id: 3 });
+    bus.recent = async () => {
+      await gate;
+      return [before, missed];
+    };
+    const ws = await s.app.injectWS('/ws');
+    try {
+      const c = collect(ws);
+      // An id this process's own window does not hold: the shared one is read.
+      ws.send(JSON.stringify({ type: 'auth', token, last_event_id: before.id }));
+      await until(() => c.messages.find((m) => m.type === 'hello'));
+      const live = makeEvent('alert_update', { id: 3 });
+      await bus.publish('events', live);
+      await new Promise((r) => setTimeout(r, 50)); // broadcast while the replay is still being read
+      open();
+      await until(() => (c.messages.some((m) => m.id === live.id) ? true : undefined));
+      const next = makeEvent('alert_update', { id: 4 });
+      await bus.publish('events', next);
+      await until(() => (c.messages.some((m) => m.id === next.id) ? true : undefined));
+      expect(c.messages.filter((m) => m.id).map((m) => m.id)).toEqual([missed.id, live.id, next.id]);
+    } finally {
+      ws.terminate();
+      if (recent) bus.recent = recent;
+      else delete bus.recent;
+    }
+  });
+
   it.skipIf(!hasSharedData)(
     'sends traffic_tick with what a source committed: its flows, packets, bytes and flow time',
     async () => {

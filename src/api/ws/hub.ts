@@ -40,6 +40,14 @@ interface Client {
   socket: WebSocket;
   principal: Principal;
   alive: boolean;
+  /** Ids the client was just sent in its replay: the next broadcast skips them (sent once). */
+  replayed: Set<string> | null;
+}
+
+/** A broadcast event: its id, and its message encoded once for every client. */
+interface Outgoing {
+  id: string;
+  payload: Buffer;
 }
 
 function originAllowed(request: FastifyRequest, corsOrigins: string[]): boolean {
@@ -60,6 +68,11 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
   const authTimeoutMs = opts.authTimeoutMs ?? 5_000;
   const replay = new ReplayBuffer();
   const clients = new Set<Client>();
+  /**
+   * Clients being sent what they missed (the shared window in Redis is read asynchronously): the events
+   * broadcast meanwhile wait here and follow the replay, so none falls between the two.
+   */
+  const joining = new Map<Client, Outgoing[]>();
   const perUser = new Map<string, number>();
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
@@ -77,21 +90,24 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
   // A burst of events (many arrive in one read from Redis) goes out once per event-loop turn: each client's
   // frames are written while its TCP socket is corked, so a burst costs one write per client, not one per
   // event per client.
-  let pending: Buffer[] = [];
+  let pending: Outgoing[] = [];
   const flush = () => {
     const batch = pending;
     pending = [];
     for (const c of clients) {
       const raw = (c.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      const skip = c.replayed;
+      c.replayed = null;
       raw?.cork();
-      for (const payload of batch) send(c, payload);
+      for (const e of batch) if (!skip?.has(e.id)) send(c, e.payload);
       raw?.uncork();
     }
+    for (const queue of joining.values()) for (const e of batch) queue.push(e);
   };
   const unsubscribe = await opts.services.bus.subscribe(EVENTS_CHANNEL, (event: BusEvent) => {
     replay.append(event);
     if (pending.length === 0) setImmediate(flush);
-    pending.push(Buffer.from(JSON.stringify(event), 'utf8'));
+    pending.push({ id: event.id, payload: Buffer.from(JSON.stringify(event), 'utf8') });
   });
 
   const heartbeat = setInterval(() => {
@@ -167,7 +183,7 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
               return;
             }
             perUser.set(principal.id, n + 1);
-            const c: Client = { socket, principal, alive: true };
+            const c: Client = { socket, principal, alive: true, replayed: null };
             client = c;
             socket.on('pong', () => (c.alive = true));
             if (principal.exp) {
@@ -181,10 +197,23 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
               typeof msg.last_event_id === 'string' && msg.last_event_id.length > 0
                 ? msg.last_event_id
                 : null;
-            // Joins the live feed only after the replay, so nothing is sent twice or out of order.
+            // Joins the live feed only after the replay, so nothing is sent twice or out of order: events
+            // broadcast while the replay is read follow it, and events it already held (appended to the
+            // window but not yet broadcast) are skipped by the next broadcast.
+            joining.set(c, []);
             void missedSince(lastId).then((missed) => {
+              const queued = joining.get(c) ?? [];
+              joining.delete(c);
+              if (c.socket.readyState !== c.socket.OPEN) return; // closed meanwhile
+              const sent = new Set<string>();
               if (missed === null) send(c, JSON.stringify({ type: 'resync' }));
-              else for (const e of missed) send(c, JSON.stringify(e));
+              else
+                for (const e of missed) {
+                  send(c, JSON.stringify(e));
+                  sent.add(e.id);
+                }
+              for (const e of queued) if (!sent.has(e.id)) send(c, e.payload);
+              c.replayed = sent.size > 0 ? sent : null;
               clients.add(c);
             });
           },
@@ -198,6 +227,7 @@ export async function registerWsHub(app: FastifyInstance, opts: HubOptions): Pro
         clearTimeout(timer);
         if (client) {
           clients.delete(client);
+          joining.delete(client);
           const n = (perUser.get(client.principal.id) ?? 1) - 1;
           if (n <= 0) perUser.delete(client.principal.id);
           else perUser.set(client.principal.id, n);
