@@ -48,4 +48,31 @@ describe('AnalysisQueue', () => {
     await q.settled();
     expect(log).toEqual(['a', 'b']);
   });
+
+  it('beside() starts the waiting analysis when the write sends its rows, or when the write fails', async () => {
+    const q = new AnalysisQueue();
+    const log: string[] = [];
+    q.defer(async () => {
+      log.push('a');
+    });
+    const written = await q.beside(async (hooks) => {
+      log.push('rows sent');
+      hooks.onRowsSent?.();
+      await tick(5);
+      log.push('commit');
+      return 7;
+    });
+    expect(written).toBe(7);
+    expect(log).toEqual(['rows sent', 'a', 'commit']);
+    q.defer(async () => {
+      log.push('b');
+    });
+    await expect(
+      q.beside(() => {
+        throw new Error('database down');
+      }),
+    ).rejects.toThrow('database down');
+    await q.done();
+    expect(log.at(-1)).toBe('b');
+  });
 });

@@ -8,7 +8,7 @@ import type { IngestFlow, SourceItem } from '../sources/types.js';
 import type { Store } from '../store/db.js';
 import type { Logger } from 'pino';
 import { trafficTicker } from './traffic-tick.js';
-import type { NewDevice, WriteResult } from './writer.js';
+import type { NewDevice, WriteHooks, WriteResult } from './writer.js';
 
 /**
  * What follows every committed batch, whatever the source (file, log, live), in two steps:
@@ -66,12 +66,12 @@ export async function analyseAfterCommit(deps: Deps, items: readonly SourceItem[
  * this thread, the database waited for them, and then this thread waited for the database: on the NetFlow
  * bench the collector's main thread was idle 40 % of the time with a backlog waiting.
  *
- * The caller, per committed batch: `defer(run)` its analysis; during the next write, `start()` when the
- * rows are sent (IngestWriter's `onRowsSent`) and again after the write (a write without flows, or one that
- * failed); `done()` before deferring the next one (at most one analysis beside a write); `settled()` at the
- * end (starts a deferred one). A caller with no write coming (a live source without a backlog) starts the
- * analysis at once with `defer` then `start`. Analyses run in order; a run must not reject (the caller logs
- * or records its failure).
+ * The caller, per committed batch: `defer(run)` its analysis; runs the next write through `beside`, which
+ * starts it when the write's rows are sent (IngestWriter's `onRowsSent`) or when the write ends (one without
+ * flows, or one that failed); `done()` before deferring the next one (at most one analysis beside a write);
+ * `settled()` at the end (starts a deferred one). A caller with no write coming (a live source without a
+ * backlog) starts the analysis at once with `defer` then `start`. Analyses run in order; a run must not
+ * reject (the caller logs or records its failure).
  */
 export class AnalysisQueue {
   private last: Promise<void> = Promise.resolve();
@@ -89,6 +89,15 @@ export class AnalysisQueue {
     if (run === null) return;
     this.next = null;
     this.last = this.last.then(run);
+  }
+
+  /** Runs a write; the waiting analysis starts once its rows are sent, or when it ends however it ends. */
+  async beside<T>(write: (hooks: WriteHooks) => Promise<T>): Promise<T> {
+    try {
+      return await write({ onRowsSent: () => this.start() });
+    } finally {
+      this.start();
+    }
   }
 
   /** Resolves once every analysis started so far is done (a waiting one stays waiting). */

@@ -231,18 +231,19 @@ async function ingestBatches(
       summary.errors = batch.stats.errors;
       summary.error = batch.error;
       // The previous batch's analysis starts once this batch's rows are with the database.
-      const res = await writer.write(
-        keep,
-        {
-          sourceId,
-          checkpoint: cp as unknown as Record<string, unknown>,
-          stats: { packets: summary.packets, bytes: summary.bytes, flows: flowIdx, errors: summary.errors },
-          status: batch.done ? (batch.error ? 'error' : 'done') : 'running',
-          lastError: batch.error?.message ?? null,
-        },
-        { onRowsSent: () => analyses.start() },
+      const res = await analyses.beside((hooks) =>
+        writer.write(
+          keep,
+          {
+            sourceId,
+            checkpoint: cp as unknown as Record<string, unknown>,
+            stats: { packets: summary.packets, bytes: summary.bytes, flows: flowIdx, errors: summary.errors },
+            status: batch.done ? (batch.error ? 'error' : 'done') : 'running',
+            lastError: batch.error?.message ?? null,
+          },
+          hooks,
+        ),
       );
-      analyses.start(); // a batch without flows
       summary.flows += res.flows;
       summary.observations += res.observations;
       summary.new_devices += (await identifyAfterCommit(deps, keep, res, { sourceId })).length;

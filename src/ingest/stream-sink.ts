@@ -91,12 +91,7 @@ export class StreamSink {
   }
 
   push(items: readonly SourceItem[]): void {
-    if (this.closed || items.length === 0) return;
-    this.lastAt = Date.now();
-    this.chunks.push(items.slice());
-    this.count += items.length;
-    if (this.count > this.maxBuffered) this.dropOldest(this.count - this.maxBuffered);
-    if (this.count >= this.batchItems) void this.flush();
+    if (items.length > 0) this.enqueue(items.slice(), items.length);
   }
 
   /**
@@ -106,9 +101,14 @@ export class StreamSink {
    * collection meanwhile (the collector's main thread spent more time there than on any one task).
    */
   pushDeferred(n: number, decode: () => SourceItem[]): void {
-    if (this.closed || n === 0) return;
+    if (n > 0) this.enqueue({ n, decode }, n);
+  }
+
+  /** Queues a chunk of `n` items: the oldest go past maxBuffered, a flush starts at batchItems. */
+  private enqueue(chunk: SourceItem[] | Deferred, n: number): void {
+    if (this.closed) return;
     this.lastAt = Date.now();
-    this.chunks.push({ n, decode });
+    this.chunks.push(chunk);
     this.count += n;
     if (this.count > this.maxBuffered) this.dropOldest(this.count - this.maxBuffered);
     if (this.count >= this.batchItems) void this.flush();
@@ -200,13 +200,7 @@ export class StreamSink {
     const items = this.take();
     this.flushing = (async () => {
       try {
-        let committed: WriteResult | null;
-        try {
-          // The previous batch's analysis, if it waits, starts once this batch's rows are with the database.
-          committed = await this.write(items);
-        } finally {
-          this.analyses.start();
-        }
+        const committed = await this.write(items);
         if (committed) {
           // Identification updates device rows, as the writer does: it runs before the next write.
           await this.identify(items, committed);
@@ -241,21 +235,24 @@ export class StreamSink {
     try {
       const extra = this.opts.stats?.() ?? {};
       const sourceDropped = typeof extra.dropped === 'number' ? extra.dropped : 0;
-      committed = await this.writer.write(
-        items,
-        {
-          sourceId: this.opts.sourceId,
-          checkpoint: { at: new Date().toISOString() },
-          stats: {
-            ...extra,
-            flows_written: this.written.flows + flows,
-            dropped: this.dropped + sourceDropped,
-            sink_dropped: this.dropped,
+      // The previous batch's analysis, if it waits, starts once this batch's rows are with the database.
+      committed = await this.analyses.beside((hooks) =>
+        this.writer.write(
+          items,
+          {
+            sourceId: this.opts.sourceId,
+            checkpoint: { at: new Date().toISOString() },
+            stats: {
+              ...extra,
+              flows_written: this.written.flows + flows,
+              dropped: this.dropped + sourceDropped,
+              sink_dropped: this.dropped,
+            },
+            status: 'running',
+            lastError: null,
           },
-          status: 'running',
-          lastError: null,
-        },
-        { onRowsSent: () => this.analyses.start() },
+          hooks,
+        ),
       );
       this.opts.log?.debug(
         { items: items.length, write_ms: Math.round(performance.now() - t0), waiting: this.count },
