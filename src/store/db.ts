@@ -208,9 +208,10 @@ class PgliteStore implements Store {
     const release = inMemory ? () => undefined : acquireDirLock(resolve(dir));
     try {
       // The migrated template holds the default schema's tables; a store in a schema of its own migrates.
-      const migrated = opts.schema ? null : migratedTemplatePath(projectRoot(), migrationsFolder());
+      const base = templatePath(projectRoot());
+      const migrated = opts.schema ? null : migratedTemplatePath(base, migrationsFolder());
       const client = await PgliteThreadClient.open(inMemory ? dir : resolve(dir), opts.schema ?? null, {
-        base: templatePath(projectRoot()),
+        base,
         migrated,
       });
       const fresh = client.origin === 'template' || client.origin === 'initdb';

@@ -146,16 +146,17 @@ describe('the migrated template', () => {
     mkdirSync(join(folder, 'meta'), { recursive: true });
     writeFileSync(join(folder, '0000_a.sql'), 'CREATE TABLE a (x int);');
     writeFileSync(join(folder, 'meta', '_journal.json'), '{}');
-    const one = migratedTemplatePath(projectRoot(), folder);
+    const one = migratedTemplatePath(templatePath(projectRoot()), folder);
     expect(one).toMatch(/pglite-[\w.-]+-migrated-[0-9a-f]{16}\.tar$/);
-    expect(migratedTemplatePath(projectRoot(), folder)).toBe(one);
+    expect(migratedTemplatePath(templatePath(projectRoot()), folder)).toBe(one);
     writeFileSync(join(folder, '0000_a.sql'), 'CREATE TABLE a (x bigint);');
-    expect(migratedTemplatePath(projectRoot(), folder)).not.toBe(one);
-    expect(migratedTemplatePath(projectRoot(), join(root, 'missing'))).toBeNull();
+    expect(migratedTemplatePath(templatePath(projectRoot()), folder)).not.toBe(one);
+    expect(migratedTemplatePath(templatePath(projectRoot()), join(root, 'missing'))).toBeNull();
+    expect(migratedTemplatePath(null, folder)).toBeNull();
   });
 
   it("the store saves a new cluster once migrated, and the next new one opens with the project's tables", async () => {
-    const file = migratedTemplatePath(projectRoot(), join(projectRoot(), 'drizzle'));
+    const file = migratedTemplatePath(templatePath(projectRoot()), join(projectRoot(), 'drizzle'));
     expect(file).not.toBeNull();
     rmSync(file as string, { force: true });
     const a = await openStore({ pgliteDir: join(root, 's-1') });

@@ -63,11 +63,11 @@ export function templatePath(projectRoot: string): string | null {
 const MIGRATED = '-migrated-';
 
 /**
- * Where the migrated template for this PGlite version and these migrations lives (beside the base one), or
- * null when either cannot be read. The hash covers every file of the migrations folder, names and bytes.
+ * Where the migrated template for these migrations lives, beside the base one (`base`, from templatePath),
+ * or null when there is no base or the folder cannot be read. The hash covers every file of the migrations
+ * folder, names and bytes.
  */
-export function migratedTemplatePath(projectRoot: string, migrationsFolder: string): string | null {
-  const base = templatePath(projectRoot);
+export function migratedTemplatePath(base: string | null, migrationsFolder: string): string | null {
   if (base === null) return null;
   try {
     const hash = createHash('sha256');
